@@ -1,0 +1,5 @@
+import sys
+
+from sentry_model_lint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,114 @@
+"""Configuration: rule selection and import aliases, from ``[tool.sentry-model-lint]``.
+
+Selection follows flake8's decision rules so both front doors agree: a code is on when it is on
+by default or matches an explicit ``select``/``extend-select`` prefix, and off when it matches an
+``ignore`` prefix; when both match, the longer prefix wins (a tie ignores). Naming a default-off
+rule (or a prefix of it) in ``select`` turns it on, as ``flake8 --select`` does.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+SECTION = "sentry-model-lint"
+
+
+class ConfigError(Exception):
+    """A configuration file or option that cannot be used; the message names the culprit."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] | None = None  # None: the default selection
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    import_aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def is_enabled(self, code: str, default_on: bool) -> bool:
+        explicit = (*(self.select or ()), *self.extend_select)
+        selected = _longest_prefix(code, explicit)
+        ignored = _longest_prefix(code, self.ignore)
+        if selected is not None and ignored is not None:
+            return len(selected) > len(ignored)
+        if ignored is not None:
+            return False
+        if selected is not None:
+            return True
+        if self.select is not None:
+            return False
+        return default_on
+
+    def with_options(self, **changes: Any) -> Config:
+        return replace(self, **changes)
+
+
+def _longest_prefix(code: str, prefixes: Iterable[str]) -> str | None:
+    best = None
+    for prefix in prefixes:
+        if code.startswith(prefix) and (best is None or len(prefix) > len(best)):
+            best = prefix
+    return best
+
+
+def parse_codes(value: object, key: str) -> tuple[str, ...]:
+    """A list of code prefixes, from a TOML list or a comma/space separated string."""
+    if isinstance(value, str):
+        items = [v for v in value.replace(",", " ").split() if v]
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        items = [v.strip() for v in value if v.strip()]
+    else:
+        raise ConfigError(f"`{key}` must be a list of rule codes, like [\"SML1\", \"SML210\"]")
+    for item in items:
+        if not (item.upper().startswith("SML") or item.upper() == "ALL"):
+            raise ConfigError(f"`{key}`: {item!r} is not a rule code or prefix (SML...)")
+    return tuple("SML" if i.upper() == "ALL" else i.upper() for i in items)
+
+
+def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Config:
+    known = {"select", "extend-select", "ignore", "import-aliases"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key `{unknown[0]}` in [tool.{SECTION}]")
+    aliases = data.get("import-aliases", {})
+    if not isinstance(aliases, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()
+    ):
+        raise ConfigError(f"{source}: `import-aliases` must be a table of dotted name = dotted name")
+    return Config(
+        select=parse_codes(data["select"], "select") if "select" in data else None,
+        extend_select=parse_codes(data.get("extend-select", []), "extend-select"),
+        ignore=parse_codes(data.get("ignore", []), "ignore"),
+        import_aliases=dict(aliases),
+    )
+
+
+def load_pyproject(path: str) -> Config:
+    """Read ``[tool.sentry-model-lint]`` from a ``pyproject.toml`` (empty Config if absent)."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    section = data.get("tool", {}).get(SECTION, {}) if isinstance(data.get("tool"), dict) else {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.{SECTION}] must be a table")
+    return from_mapping(section, path)
+
+
+def load_for_root(root: str | None) -> Config:
+    if root is None:
+        return Config()
+    return load_pyproject(os.path.join(root, "pyproject.toml"))

@@ -1,0 +1,50 @@
+"""Rule documentation, rendered from the registry (``rule CODE``, ``rules``, docs/rules.md)."""
+
+from __future__ import annotations
+
+from sentry_model_lint.rules.base import Fix, Rule, all_rules, strip_expect_marks
+
+
+def _fix_line(rule: Rule) -> str:
+    if rule.fix is Fix.NONE:
+        return "Fix: none"
+    kind = "safe, applied by --fix" if rule.fix is Fix.SAFE else "unsafe, applied only with --unsafe-fixes"
+    return f"Fix: {rule.fix_title} ({kind})"
+
+
+def render_rule(rule: Rule) -> str:
+    parts = [
+        f"{rule.code} {rule.name}",
+        "",
+        rule.summary,
+        "",
+        f"Default: {'on' if rule.default_on else 'off (enable with --select ' + rule.code + ')'}",
+        _fix_line(rule),
+        "",
+        "Why",
+        "  " + rule.why,
+        "",
+        "Use instead",
+        "  " + rule.instead,
+    ]
+    if rule.notes:
+        parts += ["", "Notes", "  " + rule.notes]
+    if rule.invalid:
+        parts += ["", "Example (reported)", _indent(strip_expect_marks(rule.invalid[0]))]
+    if rule.valid:
+        parts += ["Example (correct)", _indent(strip_expect_marks(rule.valid[0]))]
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def _indent(code: str) -> str:
+    return "".join(f"    {line}\n" if line.strip() else "\n" for line in code.splitlines())
+
+
+def render_rule_table() -> str:
+    rows = []
+    for rule in all_rules():
+        rows.append(
+            f"{rule.code}  {rule.name:<34} {'on ' if rule.default_on else 'off'}  {rule.fix.value:<6}  {rule.summary}"
+        )
+    header = f"{'code':<6}  {'name':<34} {'def':<3}  {'fix':<6}  summary"
+    return "\n".join([header, *rows]) + "\n"

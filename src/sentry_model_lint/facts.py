@@ -1,0 +1,196 @@
+"""Per-file facts: what a module defines, in plain data, extracted from one ``ast`` parse.
+
+The extractor looks at module-level statements (and the bodies of top-level ``if``/``try``
+blocks) and, for each class, at its own body. It never walks the whole tree. Rules read these
+facts only.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from sentry_model_lint.names import Resolver, last_part
+from sentry_model_lint.paths import FileInfo
+from sentry_model_lint.values import CALL, NAME, Value, summarize
+
+#: Callee names that make a class-level call a model field, besides ``*Field``/``*ForeignKey``.
+_FIELD_NAMES = frozenset({"OneToOneCascadeDeletes", "GenericRelation"})
+
+
+@dataclass(frozen=True)
+class AttrFact:
+    """A class-level assignment ``name = value`` or ``name: annotation [= value]``."""
+
+    name: str
+    line: int
+    col: int
+    value: Value | None  # None for a bare annotation
+    annotated: bool = False
+
+
+@dataclass(frozen=True)
+class FieldFact:
+    """A class-level assignment whose value is a field call."""
+
+    name: str
+    line: int
+    col: int
+    call: Value  # kind CALL
+
+    @property
+    def ref(self) -> str | None:
+        return self.call.call_ref
+
+    @property
+    def kind(self) -> str:
+        """Last part of the callee (``ForeignKey``), resolved or as spelled."""
+        func = self.call.func
+        if func is None:
+            return ""
+        return last_part(func.ref or func.text)
+
+    def keyword(self, name: str) -> Value | None:
+        return self.call.keyword(name)
+
+
+@dataclass(frozen=True)
+class MetaFact:
+    line: int
+    col: int
+    bases: tuple[Value, ...]
+    options: Mapping[str, AttrFact]
+
+    def flag(self, name: str) -> bool:
+        opt = self.options.get(name)
+        return bool(opt and opt.value is not None and opt.value.is_true)
+
+
+@dataclass(frozen=True)
+class ClassFact:
+    name: str
+    qualname: str  # module-qualified, as the resolver qualifies local definitions
+    line: int
+    col: int
+    end_line: int
+    bases: tuple[Value, ...]
+    decorators: tuple[Value, ...]
+    attrs: Mapping[str, AttrFact]  # last assignment of each name wins, as at run time
+    fields: tuple[FieldFact, ...]
+    methods: frozenset[str]
+    meta: MetaFact | None
+    nested: bool = False  # defined inside a top-level if/try block
+
+    @property
+    def is_abstract(self) -> bool:
+        return self.meta is not None and self.meta.flag("abstract")
+
+    @property
+    def is_proxy(self) -> bool:
+        return self.meta is not None and self.meta.flag("proxy")
+
+
+@dataclass
+class ModuleFacts:
+    info: FileInfo
+    classes: tuple[ClassFact, ...] = ()
+    syntax_error: tuple[str, int, int] | None = None  # message, line, col
+    bindings: Mapping[str, str] = field(default_factory=dict)
+
+    def class_by_qualname(self) -> dict[str, ClassFact]:
+        return {c.qualname: c for c in self.classes}
+
+
+def is_field_call(value: Value | None) -> bool:
+    if value is None or value.kind != CALL or value.func is None:
+        return False
+    func = value.func
+    if func.kind != NAME:
+        return False
+    name = last_part(func.ref or func.text)
+    return name.endswith(("Field", "ForeignKey")) or name in _FIELD_NAMES
+
+
+def _iter_top_level(body: list[ast.stmt], nested: bool = False) -> Iterator[tuple[ast.stmt, bool]]:
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            yield from _iter_top_level(stmt.body, True)
+            yield from _iter_top_level(stmt.orelse, True)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            yield from _iter_top_level(stmt.body, True)  # type: ignore[attr-defined]
+            for handler in stmt.handlers:  # type: ignore[attr-defined]
+                yield from _iter_top_level(handler.body, True)
+            yield from _iter_top_level(stmt.orelse, True)  # type: ignore[attr-defined]
+            yield from _iter_top_level(stmt.finalbody, True)  # type: ignore[attr-defined]
+        else:
+            yield stmt, nested
+
+
+def _assignments(body: list[ast.stmt], resolver: Resolver) -> Iterator[AttrFact]:
+    for stmt in body:
+        if isinstance(stmt, ast.Assign):
+            value = summarize(stmt.value, resolver)
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    yield AttrFact(target.id, stmt.lineno, stmt.col_offset, value)
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            value = summarize(stmt.value, resolver) if stmt.value is not None else None
+            yield AttrFact(stmt.target.id, stmt.lineno, stmt.col_offset, value, annotated=True)
+
+
+def _class_fact(node: ast.ClassDef, resolver: Resolver, nested: bool) -> ClassFact:
+    attrs: dict[str, AttrFact] = {}
+    fields: dict[str, FieldFact] = {}
+    methods: set[str] = set()
+    meta: MetaFact | None = None
+    for stmt in node.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            for attr in _assignments([stmt], resolver):
+                attrs[attr.name] = attr
+                if is_field_call(attr.value):
+                    assert attr.value is not None
+                    fields[attr.name] = FieldFact(attr.name, attr.line, attr.col, attr.value)
+                else:
+                    fields.pop(attr.name, None)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            methods.add(stmt.name)
+            attrs.pop(stmt.name, None)
+            fields.pop(stmt.name, None)
+        elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+            options = {a.name: a for a in _assignments(stmt.body, resolver)}
+            meta = MetaFact(
+                line=stmt.lineno,
+                col=stmt.col_offset,
+                bases=tuple(summarize(b, resolver) for b in stmt.bases),
+                options=options,
+            )
+    return ClassFact(
+        name=node.name,
+        qualname=resolver.local(node.name),
+        line=node.lineno,
+        col=node.col_offset,
+        end_line=getattr(node, "end_lineno", None) or node.lineno,
+        bases=tuple(summarize(b, resolver) for b in node.bases),
+        decorators=tuple(summarize(d, resolver) for d in node.decorator_list),
+        attrs=attrs,
+        fields=tuple(fields.values()),
+        methods=frozenset(methods),
+        meta=meta,
+        nested=nested,
+    )
+
+
+def extract(
+    tree: ast.Module,
+    info: FileInfo,
+    extra_aliases: Mapping[str, str] | None = None,
+) -> ModuleFacts:
+    """Facts of one parsed module."""
+    resolver = Resolver(info.module, is_package=info.is_package, extra_aliases=extra_aliases)
+    resolver.bind_module(tree.body)
+    classes = []
+    for stmt, nested in _iter_top_level(tree.body):
+        if isinstance(stmt, ast.ClassDef):
+            classes.append(_class_fact(stmt, resolver, nested))
+    return ModuleFacts(info=info, classes=tuple(classes), bindings=dict(resolver.bindings))

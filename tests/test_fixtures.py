@@ -1,0 +1,37 @@
+"""Every fixture file against its own ``# expect:`` marks, both ways."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from marks import FIXTURES, describe, fixture_files, marks_of
+from sentry_model_lint.config import Config
+from sentry_model_lint.engine import lint_file
+from sentry_model_lint.noqa import filter_violations
+
+ALL_RULES = Config(select=("SML",))
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture_matches_marks(path: Path) -> None:
+    result = lint_file(str(path), ALL_RULES)
+    assert result.error is None, result.error.message
+    assert result.internal_errors == []
+    reported = {(v.line, v.code) for v in filter_violations(result.violations, result.source or "")}
+    expected = marks_of(path)
+    missing, unexpected = expected - reported, reported - expected
+    assert not missing and not unexpected, describe(missing, unexpected)
+
+
+def test_fixtures_exist_for_every_model_rule() -> None:
+    from sentry_model_lint.rules.base import Family, all_rules
+
+    marked = set()
+    for path in fixture_files():
+        marked |= {code for _, code in marks_of(path)}
+    silent_per_file = {"SML132"}
+    for rule in all_rules():
+        if rule.family is Family.MODEL and rule.code not in silent_per_file:
+            assert rule.code in marked, f"no fixture marks a finding of {rule.code}"

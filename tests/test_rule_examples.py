@@ -1,0 +1,38 @@
+"""Each rule's own examples: valid ones stay silent, invalid ones fire exactly where marked."""
+
+from __future__ import annotations
+
+import pytest
+
+from sentry_model_lint.config import Config
+from sentry_model_lint.engine import lint_source
+from sentry_model_lint.rules.base import Rule, all_rules, expected_marks
+
+ALL_RULES = Config(select=("SML",))
+
+
+def _cases():
+    for rule in all_rules():
+        for index, source in enumerate(rule.valid):
+            yield pytest.param(rule, source, id=f"{rule.code}-valid-{index}")
+        for index, source in enumerate(rule.invalid):
+            yield pytest.param(rule, source, id=f"{rule.code}-invalid-{index}")
+
+
+@pytest.mark.parametrize(("rule", "source"), list(_cases()))
+def test_example(rule: Rule, source: str) -> None:
+    result = lint_source(source, rule.example_path, ALL_RULES, root="/")
+    assert result.error is None
+    assert result.internal_errors == []
+    reported = {(v.line, v.code) for v in result.violations}
+    # an example shows one rule: it must not trip any other rule either
+    assert reported == expected_marks(source)
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
+def test_rule_is_documented(rule: Rule) -> None:
+    assert rule.summary and rule.why and rule.instead and rule.message
+    assert rule.valid, "a rule needs at least one example that stays silent"
+    if rule.code != "SML132":  # silent per file; see its notes
+        assert rule.invalid, "a rule needs at least one example that fires"
+        assert any(code == rule.code for src in rule.invalid for _, code in expected_marks(src))
