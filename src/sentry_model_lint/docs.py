@@ -48,3 +48,11 @@ def render_rule_table() -> str:
         )
     header = f"{'code':<6}  {'name':<34} {'def':<3}  {'fix':<6}  summary"
     return "\n".join([header, *rows]) + "\n"
+
+
+def render_markdown_table() -> str:
+    """The rule table of the README (kept current by a test)."""
+    rows = ["| code | name | default | what it reports |", "|---|---|---|---|"]
+    for rule in all_rules():
+        rows.append(f"| {rule.code} | {rule.name} | {'on' if rule.default_on else 'off'} | {rule.summary} |")
+    return "\n".join(rows) + "\n"
