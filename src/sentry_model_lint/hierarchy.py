@@ -166,7 +166,7 @@ class Hierarchy:
                 uncertain |= parent_info.uncertain
                 replicated |= parent_info.replicated
                 for ancestor in (parent, *parent_info.ancestors):
-                    if ancestor not in ancestors:
+                    if not any(ancestor is seen for seen in ancestors):
                         ancestors.append(ancestor)
         finally:
             self._stack.discard(cls.qualname)

@@ -292,7 +292,8 @@ class Resolver:
                         self.bindings[name] = f"{base}.{name}"
                     continue
                 local = alias.asname or alias.name
-                self.bindings[local] = f"{base}.{alias.name}" if base else f".{alias.name}"
+                # an empty binding shadows the name but resolves to nothing
+                self.bindings[local] = f"{base}.{alias.name}" if base else ""
         elif isinstance(stmt, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             self.bindings[stmt.name] = self.local(stmt.name)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -334,7 +335,7 @@ class Resolver:
     def resolve_name(self, name: str) -> str | None:
         bound = self.bindings.get(name)
         if bound is not None:
-            return canonical(bound, self.extra_aliases)
+            return canonical(bound, self.extra_aliases) if bound else None
         if name in _BUILTIN_NAMES:
             return f"builtins.{name}"
         return None
@@ -351,6 +352,8 @@ class Resolver:
         if bound is None:
             if node.id in _BUILTIN_NAMES and not attrs:
                 return f"builtins.{node.id}"
+            return None
+        if not bound:
             return None
         dotted = ".".join([bound, *reversed(attrs)])
         return canonical(dotted, self.extra_aliases)
