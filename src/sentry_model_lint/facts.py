@@ -11,8 +11,8 @@ import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from sentry_model_lint.names import Resolver, last_part
-from sentry_model_lint.paths import FileInfo
+from sentry_model_lint.names import TEST_MIGRATIONS, Resolver, last_part
+from sentry_model_lint.paths import FileInfo, FileKind
 from sentry_model_lint.values import CALL, NAME, Value, summarize
 
 #: Callee names that make a class-level call a model field, besides ``*Field``/``*ForeignKey``.
@@ -95,8 +95,11 @@ class ClassFact:
 class ModuleFacts:
     info: FileInfo
     classes: tuple[ClassFact, ...] = ()
-    syntax_error: tuple[str, int, int] | None = None  # message, line, col
     bindings: Mapping[str, str] = field(default_factory=dict)
+    migration: MigrationFact | None = None  # the module-level ``Migration`` class of a migration
+    functions: Mapping[str, FunctionFact] = field(default_factory=dict)  # module-level, migrations only
+    test_classes: tuple[TestClassFact, ...] = ()  # classes that may be migration tests
+    module_attrs: Mapping[str, AttrFact] = field(default_factory=dict)  # e.g. ``pytestmark``
 
     def class_by_qualname(self) -> dict[str, ClassFact]:
         return {c.qualname: c for c in self.classes}
@@ -181,16 +184,60 @@ def _class_fact(node: ast.ClassDef, resolver: Resolver, nested: bool) -> ClassFa
     )
 
 
+def _may_be_migration_test(node: ast.ClassDef, resolver: Resolver, local_tests: set[str], in_tests: bool) -> bool:
+    """Whether a class might reach ``TestMigrations`` (unknown bases count in test folders)."""
+    for base in node.bases:
+        ref = resolver.resolve(base)
+        if ref == TEST_MIGRATIONS or ref in local_tests:
+            return True
+        if in_tests and (ref is None or not resolver.is_local(ref)):
+            return True
+    return False
+
+
 def extract(
     tree: ast.Module,
     info: FileInfo,
     extra_aliases: Mapping[str, str] | None = None,
+    lines: list[str] | None = None,
 ) -> ModuleFacts:
-    """Facts of one parsed module."""
+    """Facts of one parsed module. ``lines`` (the source) is needed only for quote styles."""
     resolver = Resolver(info.module, is_package=info.is_package, extra_aliases=extra_aliases)
     resolver.bind_module(tree.body)
+    facts = ModuleFacts(info=info, bindings=dict(resolver.bindings))
     classes = []
+    tests = []
+    local_tests: set[str] = set()
+    functions = {}
+    module_attrs = {}
+    is_migration = info.kind is FileKind.MIGRATION
     for stmt, nested in _iter_top_level(tree.body):
         if isinstance(stmt, ast.ClassDef):
-            classes.append(_class_fact(stmt, resolver, nested))
-    return ModuleFacts(info=info, classes=tuple(classes), bindings=dict(resolver.bindings))
+            if is_migration and stmt.name == "Migration":
+                facts.migration = migration_fact(stmt, resolver)
+                continue
+            if not is_migration:
+                classes.append(_class_fact(stmt, resolver, nested))
+                if stmt.bases and _may_be_migration_test(stmt, resolver, local_tests, info.in_tests):
+                    local_tests.add(resolver.local(stmt.name))
+                    tests.append(test_class_fact(stmt, resolver, lines))
+        elif is_migration and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions[stmt.name] = function_fact(stmt, resolver)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and info.in_tests:
+            for attr in _assignments([stmt], resolver):
+                module_attrs[attr.name] = attr
+    facts.classes = tuple(classes)
+    facts.test_classes = tuple(tests)
+    facts.functions = functions
+    facts.module_attrs = module_attrs
+    return facts
+
+
+from sentry_model_lint.migration_facts import (  # noqa: E402  (they build on the classes above)
+    FunctionFact,
+    MigrationFact,
+    TestClassFact,
+    function_fact,
+    migration_fact,
+    test_class_fact,
+)

@@ -13,8 +13,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sentry_model_lint.facts import AttrFact, ClassFact
-from sentry_model_lint.names import DJANGO_MODEL, REPLICATED_BASES, SENTRY_MODEL_BASES
-from sentry_model_lint.values import NAME, OTHER, Value
+from sentry_model_lint.names import (
+    DJANGO_MODEL,
+    MODEL_SILO_LIMIT,
+    REPLICATED_BASES,
+    SENTRY_MODEL_BASES,
+    SILO_DECORATOR_MODES,
+)
+from sentry_model_lint.values import CALL, NAME, OTHER, Value
 
 #: Bases known to be neither models nor carriers of model attributes.
 NEUTRAL_BASES = frozenset(
@@ -41,6 +47,12 @@ DJANGO_ABSTRACT_BASES = frozenset(
 
 class ClassLookup(Protocol):
     def get(self, qualname: str) -> ClassFact | None: ...
+
+
+def is_silo_decorator(value: Value) -> bool:
+    if value.kind == NAME:
+        return value.ref in SILO_DECORATOR_MODES
+    return value.kind == CALL and value.call_ref == MODEL_SILO_LIMIT
 
 
 def base_ref(value: Value) -> str | None:
@@ -170,6 +182,9 @@ class Hierarchy:
                         ancestors.append(ancestor)
         finally:
             self._stack.discard(cls.qualname)
+        if not sentry and any(is_silo_decorator(d) for d in cls.decorators):
+            # silo decorators only accept Sentry models: the class is one, whatever its bases
+            sentry = django = True
         return ModelInfo(
             cls=cls,
             sentry=sentry,

@@ -34,6 +34,8 @@ SENTRY_DB_MODELS_EXPORTS = frozenset(
         "region_silo_only_model",
         "control_silo_only_model",
         "control_silo_with_replication_model",
+        "customer_silo_model",
+        "all_silo_model",
         # fields
         "FlexibleForeignKey",
         "BoundedAutoField",
@@ -111,6 +113,13 @@ REPLICATED_CELL = "sentry.hybridcloud.outbox.base.ReplicatedCellModel"
 REPLICATED_REGION = "sentry.hybridcloud.outbox.base.ReplicatedRegionModel"
 REPLICATED_CONTROL = "sentry.hybridcloud.outbox.base.ReplicatedControlModel"
 DJANGO_MODEL = "django.db.models.Model"
+TEST_MIGRATIONS = "sentry.testutils.cases.TestMigrations"
+CHECKED_MIGRATION = "sentry.new_migrations.migrations.CheckedMigration"
+DJANGO_MIGRATION = "django.db.migrations.Migration"
+SAFE_REMOVE_FIELD = "sentry.new_migrations.monkey.fields.SafeRemoveField"
+SAFE_DELETE_MODEL = "sentry.new_migrations.monkey.models.SafeDeleteModel"
+SAFE_RUN_SQL = "sentry.new_migrations.monkey.special.SafeRunSQL"
+DELETION_ACTION = "sentry.new_migrations.monkey.state.DeletionAction"
 AUTH_USER_MODEL = "django.conf.settings.AUTH_USER_MODEL"
 
 
@@ -120,6 +129,19 @@ def sentry(name: str) -> str:
 
 
 PARANOID_MODEL = sentry("ParanoidModel")
+
+#: silo decorators (every era) -> the silo modes they place a model in
+SILO_DECORATOR_MODES: Mapping[str, frozenset[str]] = {
+    sentry("cell_silo_model"): frozenset({"CELL"}),
+    sentry("region_silo_model"): frozenset({"CELL"}),
+    sentry("region_silo_only_model"): frozenset({"CELL"}),
+    sentry("customer_silo_model"): frozenset({"CELL"}),
+    sentry("control_silo_model"): frozenset({"CONTROL"}),
+    sentry("control_silo_only_model"): frozenset({"CONTROL"}),
+    sentry("control_silo_with_replication_model"): frozenset({"CONTROL"}),
+    sentry("all_silo_model"): frozenset({"CELL", "CONTROL"}),
+}
+MODEL_SILO_LIMIT = sentry("ModelSiloLimit")
 
 #: Abstract bases that make a class a Sentry model.
 SENTRY_MODEL_BASES = frozenset(
@@ -195,6 +217,8 @@ STAR_EXPORTS: Mapping[str, frozenset[str]] = {
             "region_silo_only_model",
             "control_silo_only_model",
             "control_silo_with_replication_model",
+            "customer_silo_model",
+            "all_silo_model",
         }
     ),
     "sentry.db.models.fields": SENTRY_DB_MODELS_EXPORTS | {"JSONField", "LegacyTextJSONField"},

@@ -76,6 +76,15 @@ class Value:
         return self.is_const(str)
 
     @property
+    def literal_text(self) -> str | None:
+        """The text of a string constant, or the literal parts of an f-string."""
+        if self.is_str:
+            return str(self.const)
+        if self.kind == FSTRING:
+            return self.text
+        return None
+
+    @property
     def is_true(self) -> bool:
         return self.kind == CONST and self.const is True
 
@@ -181,7 +190,16 @@ def summarize(node: ast.AST, resolver: Resolver, depth: int = 0) -> Value:
     if isinstance(node, ast.Lambda):
         return Value(LAMBDA, **pos)
     if isinstance(node, ast.JoinedStr):
-        return Value(FSTRING, **pos)
+        # keep the literal parts (SQL keywords live there); each placeholder becomes "{}"
+        text = "".join(
+            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}" for v in node.values
+        )
+        return Value(FSTRING, text=text, **pos)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = summarize(node.left, resolver, sub), summarize(node.right, resolver, sub)
+        if left.is_str and right.is_str:  # implicit SQL concatenation: "a" + "b"
+            return Value(CONST, const=left.const + right.const, **pos)
+        return Value(OTHER, text="add", items=(left, right), **pos)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = node.operand
         if isinstance(inner, ast.Constant) and isinstance(inner.value, (int, float)) and not isinstance(

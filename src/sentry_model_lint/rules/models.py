@@ -11,8 +11,10 @@ from sentry_model_lint.names import (
     HCFK_CASCADE_BEHAVIOR,
     HYBRID_CLOUD_FK,
     LEGACY_JSON_FIELDS,
+    MODEL_SILO_LIMIT,
     PARANOID_MODEL,
     REPLICATED_CONTROL,
+    SILO_DECORATOR_MODES,
     SILO_MODE,
     last_part,
     sentry,
@@ -24,22 +26,15 @@ from sentry_model_lint.values import CALL, COMP, CONST, DICT, LAMBDA, LIST, NAME
 
 SCOPE_ATTR = "__relocation_scope__"
 SCOPE_MEMBERS = frozenset({"Excluded", "User", "Organization", "Config", "Global"})
+LEGACY_EXPORT_FLAGS = ("__include_in_export__", "__core__")
 
-#: silo decorators -> the silo modes they place a model in
-SILO_DECORATORS = {
-    sentry("cell_silo_model"): frozenset({"CELL"}),
-    sentry("region_silo_model"): frozenset({"CELL"}),
-    sentry("region_silo_only_model"): frozenset({"CELL"}),
-    sentry("control_silo_model"): frozenset({"CONTROL"}),
-    sentry("control_silo_only_model"): frozenset({"CONTROL"}),
-    sentry("control_silo_with_replication_model"): frozenset({"CONTROL"}),
-}
+SILO_DECORATORS = SILO_DECORATOR_MODES
 LEGACY_SILO_DECORATORS = {
     sentry("region_silo_model"): "cell_silo_model",
     sentry("region_silo_only_model"): "cell_silo_model",
+    sentry("customer_silo_model"): "cell_silo_model",
     sentry("control_silo_only_model"): "control_silo_model",
 }
-MODEL_SILO_LIMIT = sentry("ModelSiloLimit")
 #: decorators from these packages are known not to place a model in a silo
 NON_SILO_PREFIXES = ("builtins.", "typing.", "typing_extensions.", "functools.", "dataclasses.", "abc.", "django.")
 
@@ -122,7 +117,10 @@ SHORT_TEXT_STEMS = (
     "provider", "region", "cell", "email", "phone", "url", "sku", "prefix", "suffix", "ext",
     "mime", "format", "encoding", "timezone", "tz", "unit", "level", "scope", "role", "external",
     "sdk", "os", "env", "release", "dist", "hostname", "host", "domain", "method", "source",
+    "nonce", "logger", "flag", "condition", "operator", "op", "action", "channel",
 )
+#: parts that mark a formatted value wherever they sit in a name part (``grouphash``)
+SHORT_TEXT_INFIXES = ("hash", "sha", "md5", "uuid", "guid", "slug", "token", "nonce", "digest", "checksum", "secret")
 FREE_TEXT_MIN = 256
 
 IMPORTS = """\
@@ -213,7 +211,9 @@ class MissingRelocationScope(Rule):
     instead = "Set `__relocation_scope__ = RelocationScope.Organization` for customer data, or `RelocationScope.Excluded` for operational data."
     notes = (
         "Abstract and proxy models are exempt, as are plain Django models. When a base class "
-        "cannot be found (defined in a file the linter does not see), the rule stays silent."
+        "cannot be found (defined in a file the linter does not see), the rule stays silent. A "
+        "model that still carries a legacy `__include_in_export__` / `__core__` flag is reported "
+        "by SML104 instead."
     )
     valid = (
         example(
@@ -254,6 +254,8 @@ class Widget(DefaultFieldsModel):  # expect: SML101
         for info in ctx.hierarchy.models():
             if not (info.sentry and info.concrete) or info.uncertain:
                 continue
+            if any(info.find_attr(flag) is not None for flag in LEGACY_EXPORT_FLAGS):
+                continue  # SML104 already asks for the scope in place of the legacy flag
             if info.find_attr(SCOPE_ATTR) is None:
                 yield self.report(info.cls.line, info.cls.col, _model_symbol(info.cls), model=info.cls.name)
 
@@ -453,7 +455,7 @@ class Widget(Model):
         for info in ctx.hierarchy.models():
             if not info.sentry:
                 continue
-            for name in ("__include_in_export__", "__core__"):
+            for name in LEGACY_EXPORT_FLAGS:
                 attr = info.cls.attrs.get(name)
                 if attr is None or attr.value is None:
                     continue
@@ -1525,7 +1527,9 @@ class Widget(ParanoidModel):  # expect: SML134
 
 def _free_text_name(name: str) -> bool:
     parts = [p for p in name.lower().split("_") if p]
-    return bool(parts) and not any(p.startswith(SHORT_TEXT_STEMS) for p in parts)
+    if not parts:
+        return False
+    return not any(p.startswith(SHORT_TEXT_STEMS) or any(i in p for i in SHORT_TEXT_INFIXES) for p in parts)
 
 
 @register
@@ -1538,7 +1542,7 @@ class ShortCharField(Rule):
     summary = "`CharField(max_length=N)` with N < 256 on a free-text-looking name."
     why = "Postgres stores `varchar(64)` and `varchar(256)` alike; a small limit on free text only adds a future migration. Pick a small value only when the column has a real format (hash, UUID, slug, code)."
     instead = "`models.CharField(max_length=256)`, or `models.TextField()` for long free text."
-    notes = "Names containing a part such as hash, sha, uuid, slug, key, code, token, id, version, type, status are treated as formatted values and skipped."
+    notes = "Names containing a part such as hash, sha, uuid, slug, key, code, token, id, version, type, status are treated as formatted values and skipped, and so are fields with `choices=` (an enumeration)."
     valid = (
         example(
             """
@@ -1573,6 +1577,8 @@ class Widget(Model):
                 length = field.keyword("max_length")
                 if length is None or not length.is_const(int) or length.const >= FREE_TEXT_MIN:
                     continue
+                if field.keyword("choices") is not None:
+                    continue  # an enumeration, not free text
                 if _free_text_name(field.name):
                     yield self.report(field.call.line, field.call.col, _model_symbol(info.cls, field.name), field=field.name, length=length.const)
 

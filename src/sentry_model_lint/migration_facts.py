@@ -1,0 +1,275 @@
+"""Facts of migration modules and migration tests.
+
+For a migration: the ``Migration`` class (bases, the attributes that matter) and its operations,
+flattened with the side each one runs on (``operations``, or the ``database`` / ``state`` list of
+a ``SeparateDatabaseAndState``), plus the module-level functions that ``RunPython`` refers to.
+
+For a migration test: each class, the hooks and ``test*`` methods it defines, its skip markers,
+the raw quote style of ``migrate_from`` / ``migrate_to``, and the live models its hooks touch.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from sentry_model_lint.facts import AttrFact
+from sentry_model_lint.names import Resolver, last_part
+from sentry_model_lint.values import CALL, LIST, TUPLE, Value, summarize
+
+SEPARATE = "django.db.migrations.SeparateDatabaseAndState"
+
+#: attributes of a model class that only a live model has (``Project.objects``)
+MODEL_ACCESS_ATTRS = frozenset(
+    {
+        "objects",
+        "_default_manager",
+        "_base_manager",
+        "all_objects",
+        "with_deleted",
+        "objects_for_deletion",
+        "DoesNotExist",
+        "MultipleObjectsReturned",
+    }
+)
+
+# sides an operation can run on
+TOP = "operations"
+DATABASE = "database"
+STATE = "state"
+
+
+@dataclass(frozen=True)
+class OperationFact:
+    index: int  # position in the top-level ``operations`` list
+    path: str  # "2", or "2.database_operations.0" for nested operations
+    side: str  # TOP, DATABASE or STATE
+    call: Value  # the operation expression (a CALL for every real operation)
+
+    @property
+    def ref(self) -> str | None:
+        return self.call.call_ref
+
+    @property
+    def kind(self) -> str:
+        func = self.call.func
+        if self.call.kind != CALL or func is None:
+            return ""
+        return last_part(func.ref or func.text)
+
+    @property
+    def runs_on_database(self) -> bool:
+        return self.side != STATE
+
+    def arg(self, position: int, keyword: str) -> Value | None:
+        """An argument given by keyword or by position."""
+        value = self.call.keyword(keyword)
+        if value is None and len(self.call.items) > position and not self.call.starred:
+            value = self.call.items[position]
+        return value
+
+
+@dataclass(frozen=True)
+class ModelUse:
+    """``Project.objects`` (or another live-model attribute) on a class from a models module."""
+
+    ref: str
+    text: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class FunctionFact:
+    name: str
+    line: int
+    col: int
+    params: tuple[str, ...]  # positional parameter names, ``self`` included
+    has_varargs: bool
+    model_uses: tuple[ModelUse, ...]
+
+
+@dataclass(frozen=True)
+class MigrationFact:
+    line: int
+    col: int
+    bases: tuple[Value, ...]
+    attrs: Mapping[str, AttrFact]
+    operations: tuple[OperationFact, ...]  # flattened, in source order
+    operations_known: bool  # False when ``operations`` is not a plain list/tuple literal
+
+    def attr_value(self, name: str) -> Value | None:
+        attr = self.attrs.get(name)
+        return attr.value if attr is not None else None
+
+    @property
+    def is_squash(self) -> bool:
+        replaces = self.attr_value("replaces")
+        return replaces is not None and not (replaces.kind in (LIST, TUPLE) and not replaces.items)
+
+
+@dataclass(frozen=True)
+class TestClassFact:
+    """A class of a test module, with what the migration-test rules need."""
+
+    name: str
+    qualname: str
+    line: int
+    col: int
+    bases: tuple[Value, ...]
+    decorators: tuple[Value, ...]
+    attrs: Mapping[str, AttrFact]
+    quotes: Mapping[str, str]  # attribute -> opening quote of its string literal ('"', "'", '"""')
+    methods: Mapping[str, FunctionFact]
+
+
+def _flatten(items: tuple[Value, ...], prefix: str, side: str, top: int | None) -> Iterator[OperationFact]:
+    for position, item in enumerate(items):
+        index = position if top is None else top
+        path = f"{prefix}{position}"
+        yield OperationFact(index, path, side, item)
+        if item.kind == CALL and item.call_ref == SEPARATE:
+            for key, nested_side in (("database_operations", DATABASE), ("state_operations", STATE)):
+                nested = item.keyword(key)
+                if nested is not None and nested.kind in (LIST, TUPLE):
+                    # an operation inside database_operations of a state list stays state-only
+                    effective = STATE if side == STATE else nested_side
+                    yield from _flatten(nested.items, f"{path}.{key}.", effective, index)
+
+
+def _class_attrs(node: ast.ClassDef, resolver: Resolver) -> dict[str, AttrFact]:
+    attrs: dict[str, AttrFact] = {}
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign):
+            value = summarize(stmt.value, resolver)
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    attrs[target.id] = AttrFact(target.id, stmt.lineno, stmt.col_offset, value)
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            value = summarize(stmt.value, resolver) if stmt.value is not None else None
+            attrs[stmt.target.id] = AttrFact(stmt.target.id, stmt.lineno, stmt.col_offset, value, annotated=True)
+    return attrs
+
+
+def migration_fact(node: ast.ClassDef, resolver: Resolver) -> MigrationFact:
+    attrs = _class_attrs(node, resolver)
+    ops_attr = attrs.get("operations")
+    operations: tuple[OperationFact, ...] = ()
+    known = False
+    if ops_attr is not None and ops_attr.value is not None and ops_attr.value.kind in (LIST, TUPLE):
+        known = not ops_attr.value.starred
+        operations = tuple(_flatten(ops_attr.value.items, "", TOP, None))
+    return MigrationFact(
+        line=node.lineno,
+        col=node.col_offset,
+        bases=tuple(summarize(b, resolver) for b in node.bases),
+        attrs=attrs,
+        operations=operations,
+        operations_known=known,
+    )
+
+
+# --- functions and the live models they touch --------------------------------------------------
+
+
+def _is_models_module(ref: str) -> bool:
+    """``sentry.models.project.Project`` and ``sentry.monitors.models.Monitor`` are live models;
+    Django's and Sentry's field modules are not."""
+    if ref.startswith(("django.", "sentry.db.models")):
+        return False
+    parts = ref.split(".")[:-1]
+    return any(p == "models" or p.startswith("models_") for p in parts)
+
+
+def _local_resolver(func: ast.FunctionDef | ast.AsyncFunctionDef, outer: Resolver) -> Resolver:
+    local = Resolver(outer.module, extra_aliases=outer.extra_aliases)
+    local.package = outer.package
+    local.bindings = dict(outer.bindings)
+    for node in ast.walk(func):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            local.bind_statement(node)
+    # parameters and assignments in the function shadow module-level names
+    args = func.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+        if arg is not None:
+            local.bindings[arg.arg] = ""
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            local.bindings[node.id] = ""
+    return local
+
+
+def function_fact(func: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver) -> FunctionFact:
+    local = _local_resolver(func, resolver)
+    uses: list[ModelUse] = []
+    seen: set[tuple[int, int]] = set()
+    for stmt in func.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Attribute) and node.attr in MODEL_ACCESS_ATTRS and isinstance(node.value, ast.Name):
+                ref = local.resolve(node.value)
+                key = (node.value.lineno, node.value.col_offset)
+                if ref and _is_models_module(ref) and key not in seen:
+                    seen.add(key)
+                    uses.append(ModelUse(ref, node.value.id, node.value.lineno, node.value.col_offset))
+    args = func.args
+    return FunctionFact(
+        name=func.name,
+        line=func.lineno,
+        col=func.col_offset,
+        params=tuple(a.arg for a in (*args.posonlyargs, *args.args)),
+        has_varargs=args.vararg is not None,
+        model_uses=tuple(uses),
+    )
+
+
+# --- migration tests ---------------------------------------------------------------------------
+
+
+def _opening_quote(lines: list[str] | None, line: int, col: int) -> str:
+    """The quote that opens the string literal at (line, col); col is a UTF-8 byte offset."""
+    if not lines or not 0 < line <= len(lines):
+        return ""
+    raw = lines[line - 1].encode("utf-8")[col:].decode("utf-8", "replace")
+    stripped = raw.lstrip("rRbBuUfF")
+    for quote in ('"""', "'''", '"', "'"):
+        if stripped.startswith(quote):
+            return quote
+    return ""
+
+
+def test_class_fact(node: ast.ClassDef, resolver: Resolver, lines: list[str] | None) -> TestClassFact:
+    attrs = _class_attrs(node, resolver)
+    quotes = {}
+    for name in ("migrate_from", "migrate_to", "app"):
+        attr = attrs.get(name)
+        if attr is not None and attr.value is not None and attr.value.is_str:
+            quotes[name] = _opening_quote(lines, attr.value.line, attr.value.col)
+    methods = {
+        stmt.name: function_fact(stmt, resolver)
+        for stmt in node.body
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    return TestClassFact(
+        name=node.name,
+        qualname=resolver.local(node.name),
+        line=node.lineno,
+        col=node.col_offset,
+        bases=tuple(summarize(b, resolver) for b in node.bases),
+        decorators=tuple(summarize(d, resolver) for d in node.decorator_list),
+        attrs=attrs,
+        quotes=quotes,
+        methods=methods,
+    )
+
+
+__all__ = [
+    "FunctionFact",
+    "MigrationFact",
+    "ModelUse",
+    "OperationFact",
+    "TestClassFact",
+    "function_fact",
+    "migration_fact",
+    "test_class_fact",
+]
