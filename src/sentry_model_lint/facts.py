@@ -10,10 +10,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sentry_model_lint.names import TEST_MIGRATIONS, Resolver, last_part
 from sentry_model_lint.paths import FileInfo, FileKind
 from sentry_model_lint.values import CALL, NAME, Value, summarize
+
+if TYPE_CHECKING:
+    from sentry_model_lint.migration_facts import FunctionFact, MigrationFact, TestClassFact
 
 #: Callee names that make a class-level call a model field, besides ``*Field``/``*ForeignKey``.
 _FIELD_NAMES = frozenset({"OneToOneCascadeDeletes", "GenericRelation"})
@@ -130,7 +134,7 @@ def _iter_top_level(body: list[ast.stmt], nested: bool = False) -> Iterator[tupl
             yield stmt, nested
 
 
-def _assignments(body: list[ast.stmt], resolver: Resolver) -> Iterator[AttrFact]:
+def assignments(body: list[ast.stmt], resolver: Resolver) -> Iterator[AttrFact]:
     for stmt in body:
         if isinstance(stmt, ast.Assign):
             value = summarize(stmt.value, resolver)
@@ -149,7 +153,7 @@ def _class_fact(node: ast.ClassDef, resolver: Resolver, nested: bool) -> ClassFa
     meta: MetaFact | None = None
     for stmt in node.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            for attr in _assignments([stmt], resolver):
+            for attr in assignments([stmt], resolver):
                 attrs[attr.name] = attr
                 if is_field_call(attr.value):
                     assert attr.value is not None
@@ -161,7 +165,7 @@ def _class_fact(node: ast.ClassDef, resolver: Resolver, nested: bool) -> ClassFa
             attrs.pop(stmt.name, None)
             fields.pop(stmt.name, None)
         elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
-            options = {a.name: a for a in _assignments(stmt.body, resolver)}
+            options = {a.name: a for a in assignments(stmt.body, resolver)}
             meta = MetaFact(
                 line=stmt.lineno,
                 col=stmt.col_offset,
@@ -202,6 +206,7 @@ def extract(
     lines: list[str] | None = None,
 ) -> ModuleFacts:
     """Facts of one parsed module. ``lines`` (the source) is needed only for quote styles."""
+    from sentry_model_lint.migration_facts import function_fact, migration_fact, test_class_fact
     resolver = Resolver(info.module, is_package=info.is_package, extra_aliases=extra_aliases)
     resolver.bind_module(tree.body)
     facts = ModuleFacts(info=info, bindings=dict(resolver.bindings))
@@ -224,20 +229,10 @@ def extract(
         elif is_migration and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions[stmt.name] = function_fact(stmt, resolver)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and info.in_tests:
-            for attr in _assignments([stmt], resolver):
+            for attr in assignments([stmt], resolver):
                 module_attrs[attr.name] = attr
     facts.classes = tuple(classes)
     facts.test_classes = tuple(tests)
     facts.functions = functions
     facts.module_attrs = module_attrs
     return facts
-
-
-from sentry_model_lint.migration_facts import (  # noqa: E402  (they build on the classes above)
-    FunctionFact,
-    MigrationFact,
-    TestClassFact,
-    function_fact,
-    migration_fact,
-    test_class_fact,
-)

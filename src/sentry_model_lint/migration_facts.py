@@ -14,7 +14,7 @@ import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from sentry_model_lint.facts import AttrFact
+from sentry_model_lint.facts import AttrFact, assignments
 from sentry_model_lint.names import Resolver, last_part
 from sentry_model_lint.values import CALL, LIST, TUPLE, Value, summarize
 
@@ -139,17 +139,7 @@ def _flatten(items: tuple[Value, ...], prefix: str, side: str, top: int | None) 
 
 
 def _class_attrs(node: ast.ClassDef, resolver: Resolver) -> dict[str, AttrFact]:
-    attrs: dict[str, AttrFact] = {}
-    for stmt in node.body:
-        if isinstance(stmt, ast.Assign):
-            value = summarize(stmt.value, resolver)
-            for target in stmt.targets:
-                if isinstance(target, ast.Name):
-                    attrs[target.id] = AttrFact(target.id, stmt.lineno, stmt.col_offset, value)
-        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            value = summarize(stmt.value, resolver) if stmt.value is not None else None
-            attrs[stmt.target.id] = AttrFact(stmt.target.id, stmt.lineno, stmt.col_offset, value, annotated=True)
-    return attrs
+    return {attr.name: attr for attr in assignments(node.body, resolver)}
 
 
 def migration_fact(node: ast.ClassDef, resolver: Resolver) -> MigrationFact:
