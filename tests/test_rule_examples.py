@@ -13,15 +13,15 @@ ALL_RULES = Config(select=("SML",))
 
 def _cases():
     for rule in all_rules():
-        for index, source in enumerate(rule.valid):
-            yield pytest.param(rule, source, id=f"{rule.code}-valid-{index}")
-        for index, source in enumerate(rule.invalid):
-            yield pytest.param(rule, source, id=f"{rule.code}-invalid-{index}")
+        for valid in (True, False):
+            for index, (path, source) in enumerate(rule.examples(valid)):
+                kind = "valid" if valid else "invalid"
+                yield pytest.param(path, source, id=f"{rule.code}-{kind}-{index}")
 
 
-@pytest.mark.parametrize(("rule", "source"), list(_cases()))
-def test_example(rule: Rule, source: str) -> None:
-    result = lint_source(source, rule.example_path, ALL_RULES, root="/")
+@pytest.mark.parametrize(("path", "source"), list(_cases()))
+def test_example(path: str, source: str) -> None:
+    result = lint_source(source, path, ALL_RULES, root="/")
     assert result.error is None
     assert result.internal_errors == []
     reported = {(v.line, v.code) for v in result.violations}
@@ -35,4 +35,4 @@ def test_rule_is_documented(rule: Rule) -> None:
     assert rule.valid, "a rule needs at least one example that stays silent"
     if rule.code != "SML132":  # silent per file; see its notes
         assert rule.invalid, "a rule needs at least one example that fires"
-        assert any(code == rule.code for src in rule.invalid for _, code in expected_marks(src))
+        assert any(code == rule.code for _, src in rule.examples(valid=False) for _, code in expected_marks(src))

@@ -32,6 +32,8 @@ class Config:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     import_aliases: Mapping[str, str] = field(default_factory=dict)
+    #: tables (or "app.model" labels) that are large enough to need post-deployment indexes
+    large_tables: tuple[str, ...] = ()
 
     def is_enabled(self, code: str, default_on: bool) -> bool:
         explicit = (*(self.select or ()), *self.extend_select)
@@ -74,7 +76,7 @@ def parse_codes(value: object, key: str) -> tuple[str, ...]:
 
 
 def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Config:
-    known = {"select", "extend-select", "ignore", "import-aliases"}
+    known = {"select", "extend-select", "ignore", "import-aliases", "large-tables"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown key `{unknown[0]}` in [tool.{SECTION}]")
@@ -83,7 +85,13 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
         isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()
     ):
         raise ConfigError(f"{source}: `import-aliases` must be a table of dotted name = dotted name")
+    large = data.get("large-tables", [])
+    if isinstance(large, str):
+        large = [t for t in large.replace(",", " ").split() if t]
+    if not isinstance(large, list) or not all(isinstance(t, str) and t.strip() for t in large):
+        raise ConfigError(f"{source}: `large-tables` must be a list of table names, like [\"sentry_groupedmessage\"]")
     return Config(
+        large_tables=tuple(t.strip().lower() for t in large),
         select=parse_codes(data["select"], "select") if "select" in data else None,
         extend_select=parse_codes(data.get("extend-select", []), "extend-select"),
         ignore=parse_codes(data.get("ignore", []), "ignore"),

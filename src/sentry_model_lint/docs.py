@@ -29,10 +29,11 @@ def render_rule(rule: Rule) -> str:
     ]
     if rule.notes:
         parts += ["", "Notes", "  " + rule.notes]
-    if rule.invalid:
-        parts += ["", "Example (reported)", _indent(strip_expect_marks(rule.invalid[0]))]
-    if rule.valid:
-        parts += ["Example (correct)", _indent(strip_expect_marks(rule.valid[0]))]
+    invalid, valid = rule.examples(valid=False), rule.examples(valid=True)
+    if invalid:
+        parts += ["", f"Example (reported), in {invalid[0][0]}", _indent(strip_expect_marks(invalid[0][1]))]
+    if valid:
+        parts += [f"Example (correct), in {valid[0][0]}", _indent(strip_expect_marks(valid[0][1]))]
     return "\n".join(parts).rstrip("\n") + "\n"
 
 

@@ -82,10 +82,10 @@ def parse(source: str, path: str) -> ast.Module:
         raise SourceError("cannot parse: the file is nested too deeply for Python's parser") from None
 
 
-def facts_for(tree: ast.Module, info: FileInfo, config: Config) -> ModuleFacts:
+def facts_for(tree: ast.Module, info: FileInfo, config: Config, lines: list[str] | None = None) -> ModuleFacts:
     if info.kind is FileKind.EXCLUDED:
         return ModuleFacts(info=info)
-    return extract(tree, info, config.import_aliases)
+    return extract(tree, info, config.import_aliases, lines)
 
 
 def selected_rules(config: Config, families: Iterable[Family]) -> list[Rule]:
@@ -121,14 +121,15 @@ def lint_tree(
     *,
     root: str | None = None,
     info: FileInfo | None = None,
+    lines: list[str] | None = None,
     internal_errors: list[str] | None = None,
 ) -> list[Violation]:
-    """Violations of an already parsed module (the flake8 entry)."""
+    """Violations of an already parsed module (the flake8 entry). ``lines`` is the source."""
     config = config or Config()
     info = info or classify(path, root)
     if info.kind is FileKind.EXCLUDED:
         return []
-    facts = facts_for(tree, info, config)
+    facts = facts_for(tree, info, config, lines)
     return run_rules(facts, config, internal_errors=internal_errors)
 
 
@@ -144,7 +145,9 @@ def lint_source(
     except SourceError as exc:
         result.error = exc
         return result
-    result.violations = lint_tree(tree, path, config, info=info, internal_errors=result.internal_errors)
+    result.violations = lint_tree(
+        tree, path, config, info=info, lines=source.splitlines(), internal_errors=result.internal_errors
+    )
     return result
 
 

@@ -45,13 +45,30 @@ class Plugin:
     name = "sentry-model-lint"
     version = __version__
 
-    def __init__(self, tree: ast.AST, filename: str) -> None:
+    def __init__(self, tree: ast.AST, filename: str, lines: list[str] | None = None) -> None:
         self.tree = tree
         self.filename = filename
+        self.lines = lines
+
+    #: flake8's ``--sml-large-tables`` (also ``sml-large-tables =`` in setup.cfg / .flake8)
+    large_tables: tuple[str, ...] = ()
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
         option_manager.extend_default_ignore([r.code for r in all_rules() if not r.default_on])
+        option_manager.add_option(
+            "--sml-large-tables",
+            default="",
+            parse_from_config=True,
+            comma_separated_list=True,
+            help="SML250: tables large enough that adding an index needs a post-deployment "
+            "migration (default: [tool.sentry-model-lint] large-tables, else every table)",
+        )
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        tables = getattr(options, "sml_large_tables", None) or ()
+        cls.large_tables = tuple(t.strip().lower() for t in tables if t.strip())
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         if not isinstance(self.tree, ast.Module):
@@ -59,8 +76,12 @@ class Plugin:
         info = classify(self.filename)
         # flake8 does the selection itself: every rule runs here, default-off ones included
         config = _config_for(info.root).with_options(select=("SML",), extend_select=(), ignore=())
+        if self.large_tables:
+            config = config.with_options(large_tables=self.large_tables)
         errors: list[str] = []
-        for violation in lint_tree(self.tree, self.filename, config, info=info, internal_errors=errors):
+        for violation in lint_tree(
+            self.tree, self.filename, config, info=info, lines=self.lines, internal_errors=errors
+        ):
             yield violation.line, violation.col, violation.text(), type(self)
         for error in errors:
             _warn_once(f"internal error, please report it: {error}")

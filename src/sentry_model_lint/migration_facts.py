@@ -192,16 +192,16 @@ def _local_resolver(func: ast.FunctionDef | ast.AsyncFunctionDef, outer: Resolve
 
 def function_fact(func: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver) -> FunctionFact:
     local = _local_resolver(func, resolver)
-    uses: list[ModelUse] = []
-    seen: set[tuple[int, int]] = set()
+    uses: dict[str, ModelUse] = {}  # the first use of each model, in source order
     for stmt in func.body:
         for node in ast.walk(stmt):
             if isinstance(node, ast.Attribute) and node.attr in MODEL_ACCESS_ATTRS and isinstance(node.value, ast.Name):
                 ref = local.resolve(node.value)
-                key = (node.value.lineno, node.value.col_offset)
-                if ref and _is_models_module(ref) and key not in seen:
-                    seen.add(key)
-                    uses.append(ModelUse(ref, node.value.id, node.value.lineno, node.value.col_offset))
+                if not ref or not _is_models_module(ref):
+                    continue
+                use = ModelUse(ref, node.value.id, node.value.lineno, node.value.col_offset)
+                if ref not in uses or (use.line, use.col) < (uses[ref].line, uses[ref].col):
+                    uses[ref] = use
     args = func.args
     return FunctionFact(
         name=func.name,
@@ -209,7 +209,7 @@ def function_fact(func: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolv
         col=func.col_offset,
         params=tuple(a.arg for a in (*args.posonlyargs, *args.args)),
         has_varargs=args.vararg is not None,
-        model_uses=tuple(uses),
+        model_uses=tuple(sorted(uses.values(), key=lambda u: (u.line, u.col))),
     )
 
 

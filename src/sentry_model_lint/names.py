@@ -174,6 +174,16 @@ _DJANGO_MODELS_SUBMODULES = (
 )
 
 
+_DJANGO_MIGRATIONS_PREFIXES = (
+    "django.db.migrations.operations.fields.",
+    "django.db.migrations.operations.models.",
+    "django.db.migrations.operations.special.",
+    "django.db.migrations.operations.base.",
+    "django.db.migrations.operations.",
+    "django.db.migrations.migration.",
+)
+
+
 def _builtin_aliases() -> dict[str, str]:
     aliases: dict[str, str] = {}
     for module in _SENTRY_DB_MODELS_SUBMODULES:
@@ -191,8 +201,6 @@ def _builtin_aliases() -> dict[str, str]:
         legacy = f"sentry.db.models.fields.jsonfield.{name}"
         aliases[f"{SENTRY_DB_MODELS}.{name}"] = legacy
         aliases[f"{SENTRY_DB_MODELS}.fields.{name}"] = legacy
-    aliases["django.db.migrations.Migration"] = "django.db.migrations.Migration"
-    aliases["django.db.migrations.migration.Migration"] = "django.db.migrations.Migration"
     aliases["django.utils.timezone.now"] = "django.utils.timezone.now"
     return aliases
 
@@ -241,6 +249,12 @@ def canonical(dotted: str, extra_aliases: Mapping[str, str] | None = None) -> st
     hit = _alias_lookup(dotted, BUILTIN_ALIASES)
     if hit is not None:
         return hit
+    if dotted.startswith("django.db.migrations."):
+        for prefix in _DJANGO_MIGRATIONS_PREFIXES:
+            if dotted.startswith(prefix):
+                rest = dotted[len(prefix) :]
+                if rest and rest[0].isupper():
+                    return "django.db.migrations." + rest
     if dotted.startswith("django.db.models."):
         for module in _DJANGO_MODELS_SUBMODULES:
             prefix = module + "."

@@ -68,12 +68,18 @@ class Rule:
     why: ClassVar[str]  # the reason, a paragraph
     instead: ClassVar[str]  # what to write instead
     notes: ClassVar[str] = ""  # limits, traps, what the rule does not look at
-    #: complete modules that must raise no finding of this rule
-    valid: ClassVar[tuple[str, ...]] = ()
-    #: complete modules whose findings of this rule are marked with ``# expect: CODE``
-    invalid: ClassVar[tuple[str, ...]] = ()
+    #: complete modules that must raise no finding of this rule; an item may also be a
+    #: ``(path, source)`` pair when the path matters
+    valid: ClassVar[tuple[str | tuple[str, str], ...]] = ()
+    #: complete modules whose findings are marked with ``# expect: CODE`` (same forms)
+    invalid: ClassVar[tuple[str | tuple[str, str], ...]] = ()
     #: path the examples are linted as (relative to a throwaway project root)
     example_path: ClassVar[str] = "src/sentry/models/example.py"
+
+    def examples(self, valid: bool) -> list[tuple[str, str]]:
+        """``(path, source)`` of the valid or invalid examples."""
+        items = self.valid if valid else self.invalid
+        return [item if isinstance(item, tuple) else (self.example_path, item) for item in items]
 
     def check(self, ctx: Context) -> Iterator[Violation]:
         raise NotImplementedError

@@ -1,0 +1,390 @@
+"""SML3xx: rules for migration tests (``TestMigrations`` subclasses)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sentry_model_lint.facts import AttrFact
+from sentry_model_lint.migration_facts import FunctionFact, TestClassFact
+from sentry_model_lint.names import TEST_MIGRATIONS
+from sentry_model_lint.rules.base import Context, Family, Rule, Violation
+from sentry_model_lint.rules.base import register as _register
+from sentry_model_lint.values import CALL, LIST, NAME, TUPLE, Value
+
+SKIP_MARKERS = frozenset(
+    {"pytest.mark.skip", "pytest.mark.skipif", "unittest.skip", "unittest.skipIf", "unittest.skipUnless"}
+)
+HOOKS = {"setupbeforemigration": "setup_before_migration", "setupinitialstate": "setup_initial_state"}
+#: normalised misspellings (lower case, no underscores) -> the hook meant
+MISSPELLED_HOOKS = {
+    "setupbeforemigration": "setup_before_migration",
+    "setupbeforemigrations": "setup_before_migration",
+    "setupbeforemigrate": "setup_before_migration",
+    "setupbeforemigrating": "setup_before_migration",
+    "beforemigration": "setup_before_migration",
+    "setupinitialstate": "setup_initial_state",
+    "setupinitialstates": "setup_initial_state",
+    "setupinitalstate": "setup_initial_state",
+}
+
+PRELUDE = """\
+from sentry.testutils.cases import TestMigrations
+"""
+
+
+def example(body: str, imports: str = "") -> str:
+    return PRELUDE + imports + "\n\n" + body.strip("\n") + "\n"
+
+
+GOOD_TEST = """
+class BackfillWidgetNoteTest(TestMigrations):
+    app = "sentry"
+    migrate_from = "1000_previous"
+    migrate_to = "1001_backfill_widget_note"
+
+    def setup_before_migration(self, apps):
+        Widget = apps.get_model("sentry", "Widget")
+        self.widget = Widget.objects.create(note=None)
+
+    def test(self):
+        self.widget.refresh_from_db()
+        assert self.widget.note == ""
+"""
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    cls.family = Family.MIGRATION_TEST
+    if "example_path" not in vars(cls):
+        cls.example_path = "tests/sentry/migrations/test_1001_backfill_widget_note.py"
+    return _register(cls)
+
+
+@dataclass(frozen=True)
+class TestView:
+    """A migration test class with what it inherits from parents in the same file."""
+
+    cls: TestClassFact
+    lineage: tuple[TestClassFact, ...]  # the class first, then in-file parents
+    is_base: bool  # another migration test of the file derives from it
+    skipped: bool
+
+    def attr(self, name: str) -> AttrFact | FunctionFact | None:
+        for cls in self.lineage:
+            if name in cls.attrs:
+                return cls.attrs[name]
+            if name in cls.methods:
+                return cls.methods[name]
+        return None
+
+    def test_methods(self) -> list[str]:
+        names: list[str] = []
+        for cls in self.lineage:
+            names += [m for m in cls.methods if m.startswith("test") and m not in names]
+        return names
+
+
+def _is_skip(value: Value) -> bool:
+    if value.kind == NAME:
+        return value.ref in SKIP_MARKERS
+    if value.kind == CALL:
+        return value.call_ref in SKIP_MARKERS
+    if value.kind in (LIST, TUPLE):
+        return any(_is_skip(item) for item in value.items)
+    return False
+
+
+def migration_tests(ctx: Context) -> list[TestView]:
+    """The file's migration tests (computed per rule; cheap: a file holds a few classes)."""
+    classes = {c.qualname: c for c in ctx.facts.test_classes}
+    reaching: dict[str, bool] = {}
+
+    def reaches(cls: TestClassFact, stack: frozenset[str] = frozenset()) -> bool:
+        if cls.qualname in reaching:
+            return reaching[cls.qualname]
+        result = False
+        for base in cls.bases:
+            if base.kind != NAME:
+                continue
+            if base.ref == TEST_MIGRATIONS:
+                result = True
+            parent = classes.get(base.ref or "")
+            if parent is not None and parent.qualname not in stack and reaches(parent, stack | {cls.qualname}):
+                result = True
+        reaching[cls.qualname] = result
+        return result
+
+    def lineage(cls: TestClassFact) -> tuple[TestClassFact, ...]:
+        out = [cls]
+        for item in out:
+            for base in item.bases:
+                parent = classes.get(base.ref or "") if base.kind == NAME else None
+                if parent is not None and all(parent is not seen for seen in out):
+                    out.append(parent)
+        return tuple(out)
+
+    tests = [c for c in ctx.facts.test_classes if reaches(c)]
+    bases = {b.ref for c in tests for b in c.bases if b.kind == NAME and b.ref in classes}
+    module_mark = ctx.facts.module_attrs.get("pytestmark")
+    module_skipped = module_mark is not None and module_mark.value is not None and _is_skip(module_mark.value)
+    views = []
+    for cls in tests:
+        line = lineage(cls)
+        skipped = module_skipped or any(
+            any(_is_skip(d) for d in c.decorators)
+            or (c.attrs.get("pytestmark") is not None and c.attrs["pytestmark"].value is not None and _is_skip(c.attrs["pytestmark"].value))
+            for c in line
+        )
+        views.append(TestView(cls, line, cls.qualname in bases, skipped))
+    return views
+
+
+class MigrationTestRule(Rule):
+    def report_class(self, klass: TestClassFact, **fmt: object) -> Violation:
+        return self.report(klass.line, klass.col, klass.name, **fmt)
+
+
+@register
+class OneTestMethod(MigrationTestRule):
+    code = "SML301"
+    name = "one-test-per-migration-test"
+    message = "migration test `{cls}` {problem}: write exactly one `test_*` method and seed every case in `setup_before_migration`"
+    summary = "A `TestMigrations` class with more than one `test_*` method, or none."
+    why = (
+        "`TestMigrations.setUp` migrates the database down, seeds it and migrates it up again "
+        "for every test method: each extra method repeats that whole cycle and adds no coverage. "
+        "A class with no test method runs the migration and checks nothing."
+    )
+    instead = "One `test_*` method that asserts every case seeded in `setup_before_migration`."
+    notes = "Classes marked `@pytest.mark.skip` (or skipif, or a skipping `pytestmark`) and base classes that another test of the file derives from are not checked."
+    valid = (example(GOOD_TEST),)
+    invalid = (
+        example(
+            """
+class BackfillWidgetNoteTest(TestMigrations):  # expect: SML301
+    migrate_from = "1000_previous"
+    migrate_to = "1001_backfill_widget_note"
+
+    def test_empty_note(self):
+        pass
+
+    def test_kept_note(self):
+        pass
+"""
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Violation]:
+        for view in migration_tests(ctx):
+            if view.is_base or view.skipped:
+                continue
+            count = len(view.test_methods())
+            if count == 1:
+                continue
+            problem = "has no test method" if count == 0 else f"has {count} test methods"
+            yield self.report_class(view.cls, cls=view.cls.name, problem=problem)
+
+
+@register
+class MigrateFromTo(MigrationTestRule):
+    code = "SML302"
+    name = "migrate-from-to-literals"
+    message = "migration test `{cls}`: {problem}"
+    summary = "`migrate_from` / `migrate_to` missing, or not class-level double-quoted string literals."
+    why = (
+        "`TestMigrations` needs both names to know which migrations to run, and Sentry's "
+        "`bin/update-migration` renumbers tests by matching `migrate_to = \"...\"` with double "
+        "quotes: a property, a computed value or single quotes are missed and the test silently "
+        "points at the wrong migration after a rebase."
+    )
+    instead = "`migrate_from = \"1000_previous\"` and `migrate_to = \"1001_this_migration\"` as plain class attributes."
+    valid = (example(GOOD_TEST),)
+    invalid = (
+        example(
+            """
+class BackfillWidgetNoteTest(TestMigrations):
+    migrate_from = "1000_previous"
+    migrate_to = '1001_backfill_widget_note'  # expect: SML302
+
+    def test(self):
+        pass
+"""
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Violation]:
+        for view in migration_tests(ctx):
+            if view.is_base:
+                continue
+            missing = []
+            for name in ("migrate_from", "migrate_to"):
+                found = view.attr(name)
+                if found is None:
+                    missing.append(name)
+                    continue
+                owner = next(c for c in view.lineage if name in c.attrs or name in c.methods)
+                if owner is not view.cls:
+                    continue  # reported on the parent that defines it, if at all
+                problem = self._problem(view.cls, name, found)
+                if problem is not None:
+                    yield self.report(found.line, found.col, f"{view.cls.name}.{name}", cls=view.cls.name, problem=problem)
+            if missing:
+                names = " and ".join(f"`{n}`" for n in missing)
+                yield self.report_class(
+                    view.cls,
+                    cls=view.cls.name,
+                    problem=f"{names} {'is' if len(missing) == 1 else 'are'} missing: set {'it' if len(missing) == 1 else 'them'} to the migration names as double-quoted strings",
+                )
+
+    @staticmethod
+    def _problem(cls: TestClassFact, name: str, found: AttrFact | FunctionFact) -> str | None:
+        if isinstance(found, FunctionFact):
+            return f"`{name}` is a method: make it a class attribute `{name} = \"<migration name>\"`"
+        value = found.value
+        if value is None:
+            return f"`{name}` has no value: set it to `\"<migration name>\"`"
+        if not value.is_str:
+            return f"`{name}` must be a string literal such as `\"1001_my_migration\"`"
+        quote = cls.quotes.get(name, "")
+        if quote and quote != '"':
+            return f"write `{name} = \"{value.const}\"` with double quotes (bin/update-migration only matches those)"
+        return None
+
+
+@register
+class LiveModelsBeforeMigration(MigrationTestRule):
+    code = "SML303"
+    name = "live-model-before-migration"
+    message = "`setup_before_migration` of `{cls}` uses the live model `{model}`: use `apps.get_model(\"<app>\", \"{model}\")`, which matches the schema at `migrate_from`"
+    summary = "`setup_before_migration` uses live model classes imported from `*.models*` instead of `apps.get_model`."
+    why = (
+        "`setup_before_migration` runs with the database rolled back to `migrate_from`; the live "
+        "model describes today's schema and fails (or writes the wrong columns) once the model "
+        "has moved on. The `apps` argument holds the historical models."
+    )
+    instead = "`Widget = apps.get_model(\"sentry\", \"Widget\")` inside `setup_before_migration(self, apps)`."
+    notes = "`setup_initial_state` runs before the rollback and may use live models and factories."
+    valid = (example(GOOD_TEST),)
+    invalid = (
+        example(
+            """
+class BackfillWidgetNoteTest(TestMigrations):
+    migrate_from = "1000_previous"
+    migrate_to = "1001_backfill_widget_note"
+
+    def setup_before_migration(self, apps):
+        self.widget = Widget.objects.create(note=None)  # expect: SML303
+
+    def test(self):
+        pass
+""",
+            imports="from sentry.models.widget import Widget\n",
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Violation]:
+        for view in migration_tests(ctx):
+            hook = view.cls.methods.get("setup_before_migration")
+            if hook is None:
+                continue
+            for use in hook.model_uses:
+                yield self.report(use.line, use.col, f"{view.cls.name}.setup_before_migration", cls=view.cls.name, model=use.text)
+
+
+@register
+class MisspelledHook(MigrationTestRule):
+    code = "SML304"
+    name = "misspelled-migration-hook"
+    message = "`{name}` is never called by `TestMigrations`: {advice}"
+    summary = "Misspelled hook that is never called (`setUpBeforeMigration`, `setup_before_migrations`, `setup_before_migration` without `apps`, ...)."
+    why = "`TestMigrations` calls exactly `setup_initial_state(self)` and `setup_before_migration(self, apps)`; any other spelling is an ordinary method that never runs, so the test seeds nothing and passes vacuously."
+    instead = "`def setup_before_migration(self, apps):` or `def setup_initial_state(self):`."
+    valid = (example(GOOD_TEST),)
+    invalid = (
+        example(
+            """
+class BackfillWidgetNoteTest(TestMigrations):
+    migrate_from = "1000_previous"
+    migrate_to = "1001_backfill_widget_note"
+
+    def setUpBeforeMigration(self, apps):  # expect: SML304
+        pass
+
+    def test(self):
+        pass
+"""
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Violation]:
+        for view in migration_tests(ctx):
+            for method in view.cls.methods.values():
+                advice = self._advice(method)
+                if advice is not None:
+                    yield self.report(method.line, method.col, f"{view.cls.name}.{method.name}", name=method.name, advice=advice)
+
+    @staticmethod
+    def _advice(method: FunctionFact) -> str | None:
+        normal = method.name.lower().replace("_", "")
+        meant = MISSPELLED_HOOKS.get(normal)
+        if meant is not None and method.name != meant:
+            signature = "(self, apps)" if meant == "setup_before_migration" else "(self)"
+            return f"rename it `{meant}{signature}`"
+        if method.name == "setup_before_migration" and len(method.params) < 2 and not method.has_varargs:
+            return "it must take the historical registry: `def setup_before_migration(self, apps):`"
+        return None
+
+
+def _under_tests_migrations(relparts: tuple[str, ...]) -> bool:
+    dirs = relparts[:-1]
+    if "tests" not in dirs:
+        return False
+    return "migrations" in dirs[dirs.index("tests") + 1 :]
+
+
+@register
+class MigrationTestOutsideFolder(MigrationTestRule):
+    code = "SML305"
+    name = "migration-test-location"
+    message = "migration test `{cls}` lives outside a `tests/**/migrations/` folder: move it to `tests/sentry/migrations/` (or the app's `tests/sentry/<app>/migrations/`)"
+    summary = "`TestMigrations` subclass outside a `tests/**/migrations/` folder."
+    why = "Sentry collects and runs migration tests (with `--migrations`) from the migrations test folders, and `bin/update-migration` renames them there; a migration test elsewhere is skipped or left behind when its migration is renumbered."
+    instead = "`tests/sentry/migrations/test_<number>_<name>.py`."
+    example_path = "tests/sentry/models/test_widget.py"
+    valid = (("tests/sentry/migrations/test_1001_backfill_widget_note.py", example(GOOD_TEST)),)
+    invalid = (
+        example(
+            """
+class BackfillWidgetNoteTest(TestMigrations):  # expect: SML305
+    migrate_from = "1000_previous"
+    migrate_to = "1001_backfill_widget_note"
+
+    def test(self):
+        pass
+"""
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Violation]:
+        if _under_tests_migrations(ctx.facts.info.relparts):
+            return
+        for view in migration_tests(ctx):
+            yield self.report_class(view.cls, cls=view.cls.name)
+
+
+@register
+class PytestSkipDecorator(MigrationTestRule):
+    code = "SML306"
+    name = "pytest-skip-decorator"
+    message = "`@pytest.skip(...)` on class `{cls}` runs at import and skips (or breaks) the whole module: use `@pytest.mark.skip(reason=...)`"
+    summary = "`@pytest.skip(...)` used as a class decorator."
+    why = "`pytest.skip()` is a function that raises immediately: as a decorator it runs while the module is imported, skipping every test of the file (or erroring outside a test run) instead of marking one class."
+    instead = "`@pytest.mark.skip(reason=\"...\")`."
+    valid = (example("import pytest\n\n\n@pytest.mark.skip(reason=\"flaky\")" + GOOD_TEST),)
+    invalid = (example("import pytest\n\n\n@pytest.skip(\"flaky\")  # expect: SML306" + GOOD_TEST),)
+
+    def check(self, ctx: Context) -> Iterator[Violation]:
+        for cls in ctx.facts.classes:
+            for decorator in cls.decorators:
+                if decorator.kind == CALL and decorator.call_ref == "pytest.skip":
+                    yield self.report(decorator.line, decorator.col, f"{cls.name}@pytest.skip", cls=cls.name)
