@@ -7,16 +7,17 @@ from pathlib import Path
 import pytest
 
 from marks import FIXTURES, describe, fixture_files, marks_of
-from sentry_model_lint.config import Config
+from sentry_model_lint.config import load_for_root
 from sentry_model_lint.engine import lint_file
 from sentry_model_lint.noqa import filter_violations
-
-ALL_RULES = Config(select=("SML",))
+from sentry_model_lint.paths import find_root
 
 
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_fixture_matches_marks(path: Path) -> None:
-    result = lint_file(str(path), ALL_RULES)
+    # every rule, default-off ones included; the fixture project's own settings still apply
+    config = load_for_root(find_root(str(path.parent))).with_options(select=("SML",))
+    result = lint_file(str(path), config)
     assert result.error is None, result.error.message
     assert result.internal_errors == []
     reported = {(v.line, v.code) for v in filter_violations(result.violations, result.source or "")}

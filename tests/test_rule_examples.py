@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sentry_model_lint.config import Config
 from sentry_model_lint.engine import lint_source
-from sentry_model_lint.rules.base import Rule, all_rules, expected_marks
+from sentry_model_lint.rules.base import Family, Rule, all_rules, expected_marks
 
-ALL_RULES = Config(select=("SML",))
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+ALL_RULES = Config(select=("SML",), project_index=False)  # examples are single files
 
 
 def _cases():
@@ -32,6 +36,11 @@ def test_example(path: str, source: str) -> None:
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
 def test_rule_is_documented(rule: Rule) -> None:
     assert rule.summary and rule.why and rule.instead and rule.message
+    if rule.family is Family.PROJECT:
+        # project rules are shown by whole repositories: one that fires, one that is clean
+        folder = FIXTURES / "projects" / rule.fixture
+        assert rule.fixture and (folder / "bad").is_dir() and (folder / "clean").is_dir(), folder
+        return
     assert rule.valid, "a rule needs at least one example that stays silent"
     if rule.code != "SML132":  # silent per file; see its notes
         assert rule.invalid, "a rule needs at least one example that fires"

@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--extend-select", help="codes or prefixes to enable on top of the selection")
     check.add_argument("--ignore", help="comma-separated codes or prefixes to disable")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--no-project", action="store_true", help="per-file rules only: no project index, no SML4xx")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the facts cache")
     rule = sub.add_parser("rule", help="print the documentation of a rule")
     rule.add_argument("code")
     sub.add_parser("rules", help="list every rule")
@@ -64,7 +66,7 @@ def iter_python_files(path: str) -> Iterator[str]:
                 yield os.path.join(dirpath, name)
 
 
-def _config_for(path: str, cache: dict[str | None, Config], overrides: dict[str, tuple[str, ...] | None]) -> Config:
+def _config_for(path: str, cache: dict[str | None, Config], overrides: dict[str, object]) -> Config:
     root = find_root(os.path.dirname(os.path.abspath(path)))
     config = cache.get(root)
     if config is None:
@@ -75,10 +77,12 @@ def _config_for(path: str, cache: dict[str | None, Config], overrides: dict[str,
 
 
 def run_check(args: argparse.Namespace) -> int:
-    overrides: dict[str, tuple[str, ...] | None] = {
+    overrides: dict[str, object] = {
         "select": parse_codes(args.select, "--select") if args.select else None,
         "extend_select": parse_codes(args.extend_select, "--extend-select") if args.extend_select else None,
         "ignore": parse_codes(args.ignore, "--ignore") if args.ignore else None,
+        "project_index": False if args.no_project else None,
+        "use_cache": False if args.no_cache else None,
     }
     configs: dict[str | None, Config] = {}
     findings = 0
@@ -104,6 +108,14 @@ def run_check(args: argparse.Namespace) -> int:
             for v in filter_violations(result.violations, result.source or ""):
                 out.write(f"{path}:{v.line}:{v.col + 1}: {v.code} {v.message}\n")
                 findings += 1
+    reported = set()
+    from sentry_model_lint.project import open_indexes
+
+    for index in open_indexes():
+        for path, message in sorted(index.broken.items()):
+            if path not in reported:
+                reported.add(path)
+                print(f"sentry-model-lint: warning: {path}: {message} (project rules leave it out)", file=sys.stderr)
     if missing:
         return EXIT_USAGE
     if internal:

@@ -34,6 +34,9 @@ class Config:
     import_aliases: Mapping[str, str] = field(default_factory=dict)
     #: tables (or "app.model" labels) that are large enough to need post-deployment indexes
     large_tables: tuple[str, ...] = ()
+    #: build the project index and run the SML4xx rules (and cross-file inheritance)
+    project_index: bool = True
+    use_cache: bool = True
 
     def is_enabled(self, code: str, default_on: bool) -> bool:
         explicit = (*(self.select or ()), *self.extend_select)
@@ -76,7 +79,10 @@ def parse_codes(value: object, key: str) -> tuple[str, ...]:
 
 
 def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Config:
-    known = {"select", "extend-select", "ignore", "import-aliases", "large-tables"}
+    known = {"select", "extend-select", "ignore", "import-aliases", "large-tables", "project-index", "cache"}
+    for key in ("project-index", "cache"):
+        if key in data and not isinstance(data[key], bool):
+            raise ConfigError(f"{source}: `{key}` must be true or false")
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown key `{unknown[0]}` in [tool.{SECTION}]")
@@ -92,6 +98,8 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
         raise ConfigError(f"{source}: `large-tables` must be a list of table names, like [\"sentry_groupedmessage\"]")
     return Config(
         large_tables=tuple(t.strip().lower() for t in large),
+        project_index=data.get("project-index", True),
+        use_cache=data.get("cache", True),
         select=parse_codes(data["select"], "select") if "select" in data else None,
         extend_select=parse_codes(data.get("extend-select", []), "extend-select"),
         ignore=parse_codes(data.get("ignore", []), "ignore"),

@@ -29,6 +29,9 @@ def render_rule(rule: Rule) -> str:
     ]
     if rule.notes:
         parts += ["", "Notes", "  " + rule.notes]
+    fixture = getattr(rule, "fixture", "")
+    if fixture:
+        parts += ["", f"Example repositories: fixtures/projects/{fixture}/bad (reported) and .../clean (correct)"]
     invalid, valid = rule.examples(valid=False), rule.examples(valid=True)
     if invalid:
         parts += ["", f"Example (reported), in {invalid[0][0]}", _indent(strip_expect_marks(invalid[0][1]))]

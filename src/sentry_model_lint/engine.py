@@ -7,34 +7,41 @@ exits; errors come back as data.
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sentry_model_lint.config import Config
 from sentry_model_lint.facts import ModuleFacts, extract
 from sentry_model_lint.hierarchy import ClassLookup, Hierarchy
 from sentry_model_lint.paths import FileInfo, FileKind, classify
 from sentry_model_lint.rules.base import Context, Family, Rule, Violation, all_rules
+from sentry_model_lint.source import SourceError, decode, parse, read_source
+
+if TYPE_CHECKING:
+    from sentry_model_lint.project import ProjectIndex
+
+__all__ = ["FileResult", "SourceError", "decode", "lint_file", "lint_source", "lint_tree", "parse", "read_source"]
 
 #: which rule families look at which kind of file
 FAMILIES_BY_KIND: dict[FileKind, frozenset[Family]] = {
-    FileKind.SOURCE: frozenset({Family.MODEL, Family.MIGRATION_TEST}),
-    FileKind.MIGRATION: frozenset({Family.MIGRATION}),
-    FileKind.TEST: frozenset({Family.MIGRATION_TEST}),
+    FileKind.SOURCE: frozenset({Family.MODEL, Family.MIGRATION_TEST, Family.PROJECT}),
+    FileKind.MIGRATION: frozenset({Family.MIGRATION, Family.PROJECT}),
+    FileKind.TEST: frozenset({Family.MIGRATION_TEST, Family.PROJECT}),
     FileKind.EXCLUDED: frozenset(),
 }
 
 
-class SourceError(Exception):
-    """A file that cannot be read or parsed. ``line``/``col`` are 1-based when known."""
+def project_for(info: FileInfo, config: Config) -> ProjectIndex | None:
+    """The shared index of the file's project, or None (index off, or no project root)."""
+    if not config.project_index or info.root is None or info.kind is FileKind.EXCLUDED:
+        return None
+    if info.root in (os.path.abspath(os.sep), os.path.expanduser("~")):
+        return None  # a marker at the top of the filesystem or in $HOME is not a project
+    from sentry_model_lint.project import index_for
 
-    def __init__(self, message: str, line: int = 1, col: int = 1) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.col = col
+    return index_for(info.root, config, config.use_cache)
 
 
 @dataclass
@@ -44,42 +51,6 @@ class FileResult:
     error: SourceError | None = None  # unreadable or unparsable file
     internal_errors: list[str] = field(default_factory=list)  # a rule that failed (a bug)
     source: str | None = None
-
-
-def decode(data: bytes, path: str = "<bytes>") -> str:
-    """Decode Python source bytes as the interpreter would (PEP 263 cookie, BOM, UTF-8)."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
-        raise SourceError(f"cannot decode {path}: {exc}") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text
-
-
-def read_source(path: str) -> str:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise SourceError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SourceError(f"{path}: is a directory") from None
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return decode(data, path)
-
-
-def parse(source: str, path: str) -> ast.Module:
-    try:
-        return ast.parse(source, filename=path)
-    except SyntaxError as exc:
-        raise SourceError(f"SyntaxError: {exc.msg}", exc.lineno or 1, (exc.offset or 1)) from None
-    except (ValueError, TypeError) as exc:  # null bytes and similar
-        raise SourceError(f"cannot parse: {exc}") from None
-    except (RecursionError, MemoryError):
-        raise SourceError("cannot parse: the file is nested too deeply for Python's parser") from None
 
 
 def facts_for(tree: ast.Module, info: FileInfo, config: Config, lines: list[str] | None = None) -> ModuleFacts:
@@ -96,13 +67,17 @@ def selected_rules(config: Config, families: Iterable[Family]) -> list[Rule]:
 def run_rules(
     facts: ModuleFacts,
     config: Config,
-    lookup: ClassLookup | None = None,
+    project: ProjectIndex | None = None,
     internal_errors: list[str] | None = None,
 ) -> list[Violation]:
-    rules = selected_rules(config, FAMILIES_BY_KIND[facts.info.kind])
+    families = FAMILIES_BY_KIND[facts.info.kind]
+    if project is None:
+        families = families - {Family.PROJECT}
+    rules = selected_rules(config, families)
     if not rules:
         return []
-    ctx = Context(facts=facts, config=config, hierarchy=Hierarchy(facts.classes, lookup))
+    lookup: ClassLookup | None = project
+    ctx = Context(facts=facts, config=config, hierarchy=Hierarchy(facts.classes, lookup), project=project)
     found: set[Violation] = set()
     for rule in rules:
         try:
@@ -123,14 +98,19 @@ def lint_tree(
     info: FileInfo | None = None,
     lines: list[str] | None = None,
     internal_errors: list[str] | None = None,
+    project: ProjectIndex | None | bool = True,
 ) -> list[Violation]:
-    """Violations of an already parsed module (the flake8 entry). ``lines`` is the source."""
+    """Violations of an already parsed module (the flake8 entry). ``lines`` is the source.
+    ``project``: an index to use, True to use the file's project index, False for none."""
     config = config or Config()
     info = info or classify(path, root)
     if info.kind is FileKind.EXCLUDED:
         return []
     facts = facts_for(tree, info, config, lines)
-    return run_rules(facts, config, internal_errors=internal_errors)
+    index = project_for(info, config) if project is True else (project or None)
+    if index is not None:
+        index.seed(path, facts)
+    return run_rules(facts, config, index, internal_errors=internal_errors)
 
 
 def lint_source(

@@ -19,6 +19,9 @@ from sentry_model_lint.values import CALL, NAME, Value, summarize
 if TYPE_CHECKING:
     from sentry_model_lint.migration_facts import FunctionFact, MigrationFact, TestClassFact
 
+#: module-level assignments kept in the facts
+_MODULE_ATTRS = frozenset({"__all__", "pytestmark"})
+
 #: Callee names that make a class-level call a model field, besides ``*Field``/``*ForeignKey``.
 _FIELD_NAMES = frozenset({"OneToOneCascadeDeletes", "GenericRelation"})
 
@@ -103,7 +106,8 @@ class ModuleFacts:
     migration: MigrationFact | None = None  # the module-level ``Migration`` class of a migration
     functions: Mapping[str, FunctionFact] = field(default_factory=dict)  # module-level, migrations only
     test_classes: tuple[TestClassFact, ...] = ()  # classes that may be migration tests
-    module_attrs: Mapping[str, AttrFact] = field(default_factory=dict)  # e.g. ``pytestmark``
+    module_attrs: Mapping[str, AttrFact] = field(default_factory=dict)  # ``__all__``, ``pytestmark``
+    star_imports: tuple[str, ...] = ()  # modules star-imported by this one (re-exports)
 
     def class_by_qualname(self) -> dict[str, ClassFact]:
         return {c.qualname: c for c in self.classes}
@@ -132,6 +136,11 @@ def _iter_top_level(body: list[ast.stmt], nested: bool = False) -> Iterator[tupl
             yield from _iter_top_level(stmt.finalbody, True)  # type: ignore[attr-defined]
         else:
             yield stmt, nested
+
+
+def _assigns_any(stmt: ast.Assign | ast.AnnAssign, names: frozenset[str]) -> bool:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    return any(isinstance(t, ast.Name) and t.id in names for t in targets)
 
 
 def assignments(body: list[ast.stmt], resolver: Resolver) -> Iterator[AttrFact]:
@@ -228,11 +237,13 @@ def extract(
                     tests.append(test_class_fact(stmt, resolver, lines))
         elif is_migration and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions[stmt.name] = function_fact(stmt, resolver)
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and info.in_tests:
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and _assigns_any(stmt, _MODULE_ATTRS):
             for attr in assignments([stmt], resolver):
-                module_attrs[attr.name] = attr
+                if attr.name in _MODULE_ATTRS:
+                    module_attrs[attr.name] = attr
     facts.classes = tuple(classes)
     facts.test_classes = tuple(tests)
     facts.functions = functions
     facts.module_attrs = module_attrs
+    facts.star_imports = tuple(resolver.star_sources)
     return facts

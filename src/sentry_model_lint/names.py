@@ -290,7 +290,7 @@ class Resolver:
     empty when unknown; local definitions are then qualified as ``.<name>``.
     """
 
-    __slots__ = ("module", "package", "bindings", "extra_aliases")
+    __slots__ = ("module", "package", "bindings", "extra_aliases", "star_sources")
 
     def __init__(
         self,
@@ -303,6 +303,8 @@ class Resolver:
         self.package = module if is_package else module.rpartition(".")[0]
         self.bindings: dict[str, str] = {}
         self.extra_aliases = dict(extra_aliases or {})
+        #: modules this one star-imports (``from .avatars import *``), for re-export lookups
+        self.star_sources: list[str] = []
 
     # building ------------------------------------------------------------------------------
     def bind_module(self, body: Iterable[ast.stmt]) -> None:
@@ -324,6 +326,8 @@ class Resolver:
                 if alias.name == "*":
                     if base is None:
                         continue
+                    if base not in self.star_sources:
+                        self.star_sources.append(base)
                     exported = STAR_EXPORTS.get(canonical(base, self.extra_aliases))
                     exported = exported if exported is not None else STAR_EXPORTS.get(base)
                     for name in exported or ():

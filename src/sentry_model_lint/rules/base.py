@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sentry_model_lint.config import Config
     from sentry_model_lint.facts import ModuleFacts
     from sentry_model_lint.hierarchy import Hierarchy
+    from sentry_model_lint.project import ProjectIndex
 
 
 class Family(str, enum.Enum):
@@ -54,6 +55,7 @@ class Context:
     facts: ModuleFacts
     config: Config
     hierarchy: Hierarchy
+    project: ProjectIndex | None = None  # None when project rules are off or undecidable
 
 
 class Rule:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sentry_model_lint.facts import AttrFact
+from sentry_model_lint.facts import AttrFact, ModuleFacts
 from sentry_model_lint.migration_facts import FunctionFact, TestClassFact
 from sentry_model_lint.names import TEST_MIGRATIONS
 from sentry_model_lint.rules.base import Context, Family, Rule, Violation
@@ -94,9 +94,9 @@ def _is_skip(value: Value) -> bool:
     return False
 
 
-def migration_tests(ctx: Context) -> list[TestView]:
+def migration_tests(facts: ModuleFacts) -> list[TestView]:
     """The file's migration tests (computed per rule; cheap: a file holds a few classes)."""
-    classes = {c.qualname: c for c in ctx.facts.test_classes}
+    classes = {c.qualname: c for c in facts.test_classes}
     reaching: dict[str, bool] = {}
 
     def reaches(cls: TestClassFact, stack: frozenset[str] = frozenset()) -> bool:
@@ -123,9 +123,9 @@ def migration_tests(ctx: Context) -> list[TestView]:
                     out.append(parent)
         return tuple(out)
 
-    tests = [c for c in ctx.facts.test_classes if reaches(c)]
+    tests = [c for c in facts.test_classes if reaches(c)]
     bases = {b.ref for c in tests for b in c.bases if b.kind == NAME and b.ref in classes}
-    module_mark = ctx.facts.module_attrs.get("pytestmark")
+    module_mark = facts.module_attrs.get("pytestmark")
     module_skipped = module_mark is not None and module_mark.value is not None and _is_skip(module_mark.value)
     views = []
     for cls in tests:
@@ -175,7 +175,7 @@ class BackfillWidgetNoteTest(TestMigrations):  # expect: SML301
     )
 
     def check(self, ctx: Context) -> Iterator[Violation]:
-        for view in migration_tests(ctx):
+        for view in migration_tests(ctx.facts):
             if view.is_base or view.skipped:
                 continue
             count = len(view.test_methods())
@@ -213,7 +213,7 @@ class BackfillWidgetNoteTest(TestMigrations):
     )
 
     def check(self, ctx: Context) -> Iterator[Violation]:
-        for view in migration_tests(ctx):
+        for view in migration_tests(ctx.facts):
             if view.is_base:
                 continue
             missing = []
@@ -283,7 +283,7 @@ class BackfillWidgetNoteTest(TestMigrations):
     )
 
     def check(self, ctx: Context) -> Iterator[Violation]:
-        for view in migration_tests(ctx):
+        for view in migration_tests(ctx.facts):
             hook = view.cls.methods.get("setup_before_migration")
             if hook is None:
                 continue
@@ -317,7 +317,7 @@ class BackfillWidgetNoteTest(TestMigrations):
     )
 
     def check(self, ctx: Context) -> Iterator[Violation]:
-        for view in migration_tests(ctx):
+        for view in migration_tests(ctx.facts):
             for method in view.cls.methods.values():
                 advice = self._advice(method)
                 if advice is not None:
@@ -368,7 +368,7 @@ class BackfillWidgetNoteTest(TestMigrations):  # expect: SML305
     def check(self, ctx: Context) -> Iterator[Violation]:
         if _under_tests_migrations(ctx.facts.info.relparts):
             return
-        for view in migration_tests(ctx):
+        for view in migration_tests(ctx.facts):
             yield self.report_class(view.cls, cls=view.cls.name)
 
 

@@ -1401,7 +1401,7 @@ class DefaultFieldsModelExistingOnNewModel(Rule):
     instead = "`class Widget(DefaultFieldsModel)`."
     notes = (
         "Telling a new model from an old one needs the app's migration history, which the project "
-        "index provides. Checking one file on its own, this rule says nothing."
+        "index provides; with the index off, this rule says nothing."
     )
     valid = (
         example(
@@ -1415,7 +1415,19 @@ class Widget(DefaultFieldsModel):
     invalid = ()
 
     def check(self, ctx: Context) -> Iterator[Violation]:
-        return iter(())
+        project = ctx.project
+        if project is None:
+            return
+        for entry in project.model_entries(ctx.facts.info.path, ctx.facts):
+            if not entry.info.concrete or sentry("DefaultFieldsModelExisting") not in entry.info.direct_terminals:
+                continue
+            history = project.history_for(entry.app)
+            if history is None or history.uncertain:
+                continue
+            key = entry.cls.name.lower()
+            if key in history.created or key in history.pending_models:
+                continue
+            yield self.report(entry.cls.line, entry.cls.col, _model_symbol(entry.cls), model=entry.cls.name)
 
 
 def _count_or_id_name(name: str) -> bool:

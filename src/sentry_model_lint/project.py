@@ -1,0 +1,355 @@
+"""The project index: facts of the files that rules about several files need.
+
+It finds the project's migration folders, model modules and migration tests with one walk of
+the project root, reads each file's facts once (from the on-disk cache when it is current), and
+builds, lazily and at most once: each app's migration history and replayed state, the model
+registry, the lockfile, the router's ``historical_silo_assignments`` and the ``OutboxCategory``
+members. Nothing is imported or executed. Files that cannot be read are remembered in
+``broken`` and left out; rules that would need them stay silent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sentry_model_lint.cache import FactsCache
+from sentry_model_lint.config import Config
+from sentry_model_lint.source import SourceError, decode, parse
+from sentry_model_lint.facts import ClassFact, ModuleFacts, extract
+from sentry_model_lint.hierarchy import Hierarchy, ModelInfo
+from sentry_model_lint.migration_facts import TestClassFact
+from sentry_model_lint.names import OUTBOX_CATEGORY, SILO_DECORATOR_MODES, canonical
+from sentry_model_lint.paths import ALWAYS_EXCLUDED_DIRS, FileKind, classify, module_name
+from sentry_model_lint.replay import AppHistory, build_history
+from sentry_model_lint.values import CALL, NAME, Value
+
+LOCKFILE = "migrations_lockfile.txt"
+ROUTERS = {"getsentry": "getsentry/db/router.py"}
+DEFAULT_ROUTER = "src/sentry/db/router.py"
+#: Sentry's ``AUTH_USER_MODEL``
+AUTH_USER_MODEL_LABEL = ("sentry", "user")
+WALK_SKIP = frozenset(
+    {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", ".eggs", "static"}
+)
+_LOCK_ENTRY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(\S+)\s*$")
+_CONFLICT = re.compile(r"^(<<<<<<<|=======|>>>>>>>)")
+
+
+@dataclass
+class Lockfile:
+    path: str
+    entries: dict[str, tuple[str, int]] = field(default_factory=dict)  # app -> (name, line)
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    path: str
+    facts: ModuleFacts
+    cls: ClassFact
+    info: ModelInfo
+    app: str | None
+    silo: frozenset[str] | None  # {"CELL"}, {"CONTROL"}, None when unknown
+
+
+def parse_lockfile(path: str, text: str) -> Lockfile:
+    lock = Lockfile(path)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _CONFLICT.match(line):
+            lock.malformed.append((number, line))
+            continue
+        if ": " not in line and number > 6 and line.strip():
+            lock.malformed.append((number, line))
+            continue
+        if ": " not in line:
+            continue
+        match = _LOCK_ENTRY.match(line)
+        if match is None:
+            if number > 6:
+                lock.malformed.append((number, line))
+            continue
+        app, name = match.groups()
+        if app in lock.entries:
+            lock.duplicates.setdefault(app, [lock.entries[app][1]]).append(number)
+        else:
+            lock.entries[app] = (name, number)
+    return lock
+
+
+def model_app_label(cls: ClassFact, module: str) -> str | None:
+    meta = cls.meta
+    if meta is not None:
+        label = meta.options.get("app_label")
+        if label is not None and label.value is not None and label.value.is_str:
+            return str(label.value.const)
+    parts = module.split(".")
+    for index in range(len(parts) - 1, 0, -1):
+        if parts[index] == "models":
+            return parts[index - 1]
+    return None
+
+
+def silo_of(cls: ClassFact) -> frozenset[str] | None:
+    modes: set[str] = set()
+    for decorator in cls.decorators:
+        if decorator.kind == NAME and decorator.ref in SILO_DECORATOR_MODES:
+            modes |= SILO_DECORATOR_MODES[decorator.ref]
+        elif decorator.kind == CALL and decorator.call_ref == "sentry.db.models.ModelSiloLimit":
+            for arg in decorator.items:
+                if arg.kind == NAME and arg.ref and arg.ref.startswith("sentry.silo.base.SiloMode."):
+                    mode = arg.ref.rpartition(".")[2]
+                    modes.add("CELL" if mode == "REGION" else mode)
+    return frozenset(modes) if modes else None
+
+
+class ProjectIndex:
+    """Everything known about one project root. Build it once per process and share it."""
+
+    def __init__(self, root: str, config: Config | None = None, *, use_cache: bool = True) -> None:
+        self.root = os.path.abspath(root)
+        self.config = config or Config()
+        salt = ",".join(f"{k}={v}" for k, v in sorted(self.config.import_aliases.items()))
+        self.cache = FactsCache(self.root, salt=salt, enabled=use_cache)
+        self.broken: dict[str, str] = {}
+        self._facts: dict[str, ModuleFacts | None] = {}
+        self._lookups: dict[str, ClassFact | None] = {}
+
+    # --- files ------------------------------------------------------------------------------------
+    @cached_property
+    def _scan(self) -> tuple[dict[str, list[str]], list[str], list[str], dict[str, str]]:
+        migrations: dict[str, list[str]] = {}
+        model_modules: list[str] = []
+        tests: list[str] = []
+        modules: dict[str, str] = {}
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in WALK_SKIP and d not in ALWAYS_EXCLUDED_DIRS and not d.startswith(".") and not d.endswith(".egg-info")
+            )
+            rel_dir = os.path.relpath(dirpath, self.root)
+            parts = () if rel_dir == "." else tuple(rel_dir.split(os.sep))
+            in_tests = "tests" in parts
+            for name in sorted(filenames):
+                if not name.endswith(".py"):
+                    continue
+                path = os.path.join(dirpath, name)
+                relparts = (*parts, name)
+                if in_tests:
+                    if "migrations" in parts[parts.index("tests") + 1 :] and name != "__init__.py":
+                        tests.append(path)
+                    continue
+                module, _ = module_name(relparts)
+                if module:
+                    modules.setdefault(module, path)
+                if parts and parts[-1] == "migrations":
+                    if name != "__init__.py" and len(parts) >= 2:
+                        migrations.setdefault(parts[-2], []).append(path)
+                    continue
+                if name == "models.py" or "models" in parts:
+                    model_modules.append(path)
+        return migrations, model_modules, tests, modules
+
+    def facts_of(self, path: str) -> ModuleFacts | None:
+        path = os.path.abspath(path)
+        if path in self._facts:
+            return self._facts[path]
+        facts = self._read(path)
+        self._facts[path] = facts
+        return facts
+
+    def _read(self, path: str) -> ModuleFacts | None:
+        rel = os.path.relpath(path, self.root)
+        try:
+            stat = os.stat(path)
+        except OSError as exc:
+            self.broken[path] = f"cannot read: {exc.strerror or exc}"
+            return None
+        data: bytes | None = None
+
+        def read_bytes() -> bytes:
+            nonlocal data
+            if data is None:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            return data
+
+        cached = self.cache.get(rel, stat, read_bytes)
+        if cached is not None:
+            return cached
+        try:
+            raw = read_bytes()
+            source = decode(raw, path)
+            tree = parse(source, path)
+        except (OSError, SourceError) as exc:
+            self.broken[path] = getattr(exc, "message", str(exc))
+            return None
+        info = classify(path, self.root)
+        facts = extract(tree, info, self.config.import_aliases, source.splitlines())
+        self.cache.put(rel, stat, raw, facts)
+        return facts
+
+    def module_path(self, module: str) -> str | None:
+        return self._scan[3].get(module)
+
+    def module_facts(self, module: str) -> ModuleFacts | None:
+        path = self.module_path(module)
+        return self.facts_of(path) if path else None
+
+    def seed(self, path: str, facts: ModuleFacts) -> None:
+        """Use facts the caller already has (the file being linted) instead of reading it."""
+        self._facts.setdefault(os.path.abspath(path), facts)
+
+    # --- classes across files (the ClassLookup of the hierarchy) ----------------------------------
+    def get(self, qualname: str) -> ClassFact | None:
+        if qualname not in self._lookups:
+            self._lookups[qualname] = None  # guards re-export cycles
+            self._lookups[qualname] = self._find_class(qualname, 0)
+        return self._lookups[qualname]
+
+    def _find_class(self, dotted: str, depth: int) -> ClassFact | None:
+        if depth > 12 or "." not in dotted:
+            return None
+        module, _, name = dotted.rpartition(".")
+        facts = self.module_facts(module)
+        if facts is None:
+            return None
+        for cls in facts.classes:
+            if cls.name == name:
+                return cls
+        bound = facts.bindings.get(name)
+        if bound:
+            target = canonical(bound, self.config.import_aliases)
+            if target != dotted:
+                return self._find_class(target, depth + 1)
+        for source in facts.star_imports:
+            found = self._find_class(f"{source}.{name}", depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    # --- migrations -----------------------------------------------------------------------------
+    @cached_property
+    def histories(self) -> dict[str, AppHistory]:
+        migrations = self._scan[0]
+        files = {app: [(p, f) for p in paths if (f := self.facts_of(p)) is not None and f.migration is not None] for app, paths in migrations.items()}
+        names = {app: {f.info.stem for _, f in items} for app, items in files.items()}
+        # a squash also answers for the names it replaces
+        for app, items in files.items():
+            for _, facts in items:
+                replaces = facts.migration.attr_value("replaces") if facts.migration else None
+                if replaces is not None:
+                    for item in replaces.items:
+                        if len(item.items) == 2 and item.items[0].is_str and item.items[0].const == app and item.items[1].is_str:
+                            names[app].add(str(item.items[1].const))
+        return {app: build_history(app, items, names) for app, items in files.items() if items}
+
+    def history_for(self, app: str | None) -> AppHistory | None:
+        return self.histories.get(app) if app else None
+
+    # --- models ---------------------------------------------------------------------------------
+    @cached_property
+    def models(self) -> dict[tuple[str, str], ModelEntry]:
+        registry: dict[tuple[str, str], ModelEntry] = {}
+        for path in self._scan[1]:
+            facts = self.facts_of(path)
+            if facts is None or facts.info.kind is not FileKind.SOURCE:
+                continue
+            for entry in self.model_entries(path, facts):
+                if entry.app is not None and entry.info.concrete:
+                    registry.setdefault((entry.app, entry.cls.name.lower()), entry)
+        return registry
+
+    def model_entries(self, path: str, facts: ModuleFacts) -> list[ModelEntry]:
+        hierarchy = Hierarchy(facts.classes, self)
+        out = []
+        for info in hierarchy.models():
+            cls = info.cls
+            out.append(ModelEntry(path, facts, cls, info, model_app_label(cls, facts.info.module), silo_of(cls)))
+        return out
+
+    def model_for_target(self, target: Value, own_app: str | None, own: ClassFact) -> ModelEntry | None:
+        """The model a foreign key points at, if the index knows it."""
+        if target.is_str:
+            text = str(target.const)
+            if text == "self":
+                return None
+            app, _, name = text.rpartition(".")
+            app = app or own_app
+            if not app:
+                return None
+            return self.models.get((app, name.lower()))
+        if target.kind == NAME and target.ref:
+            if target.ref == "django.conf.settings.AUTH_USER_MODEL":
+                return self.models.get(AUTH_USER_MODEL_LABEL)
+            cls = self.get(target.ref)
+            if cls is None:
+                return None
+            for entry in self.models.values():
+                if entry.cls is cls:
+                    return entry
+        return None
+
+    # --- other project files ----------------------------------------------------------------------
+    @cached_property
+    def lockfile(self) -> Lockfile | None:
+        path = os.path.join(self.root, LOCKFILE)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                return parse_lockfile(path, fh.read())
+        except OSError:
+            return None
+
+    def router_tables(self, app: str | None) -> set[str] | None:
+        rel = ROUTERS.get(app or "", DEFAULT_ROUTER)
+        path = os.path.join(self.root, rel)
+        if not os.path.isfile(path):
+            return None
+        facts = self.facts_of(path)
+        if facts is None:
+            return None
+        for cls in facts.classes:
+            attr = cls.attrs.get("historical_silo_assignments")
+            if attr is not None and attr.value is not None:
+                if attr.value.kind != "dict":
+                    return None
+                return {str(k.const) for k in attr.value.keys if k is not None and k.is_str}
+        return None
+
+    @cached_property
+    def outbox_members(self) -> set[str] | None:
+        cls = self.get(OUTBOX_CATEGORY)
+        if cls is None:
+            return None
+        return {name for name, attr in cls.attrs.items() if name.isupper() and attr.value is not None}
+
+    @cached_property
+    def migration_tests(self) -> list[tuple[str, ModuleFacts, TestClassFact]]:
+        out = []
+        for path in self._scan[2]:
+            facts = self.facts_of(path)
+            if facts is not None:
+                out.extend((path, facts, cls) for cls in facts.test_classes)
+        return out
+
+
+_INDEXES: dict[tuple[str, tuple], ProjectIndex] = {}
+
+
+def index_for(root: str, config: Config, use_cache: bool = True) -> ProjectIndex:
+    """The index of ``root``, built at most once per process for one configuration."""
+    key = (os.path.abspath(root), (tuple(sorted(config.import_aliases.items())), use_cache))
+    index = _INDEXES.get(key)
+    if index is None:
+        index = ProjectIndex(root, config, use_cache=use_cache)
+        _INDEXES[key] = index
+    return index
+
+
+def open_indexes() -> list[ProjectIndex]:
+    return list(_INDEXES.values())
+
+
+__all__ = ["ProjectIndex", "index_for", "open_indexes", "parse_lockfile"]

@@ -1,0 +1,484 @@
+"""Migration history of one app: the graph from ``dependencies`` and a static replay of the
+operations into a model state (a Django-free cousin of ``ProjectState``).
+
+The replay keeps, per model, its table and fields (class path and the keywords that matter),
+and the pending-deletion marks of Sentry's safe deletions. While replaying it records, for the
+operations that project rules judge, what the state looked like just before them. Anything it
+cannot follow (an unknown operation, a field built by a helper) marks the model or the app
+uncertain instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from sentry_model_lint.facts import ModuleFacts
+from sentry_model_lint.migration_facts import DATABASE, STATE, TOP, MigrationFact, OperationFact
+from sentry_model_lint.names import DELETION_ACTION, SAFE_DELETE_MODEL, SAFE_REMOVE_FIELD, SAFE_RUN_SQL
+from sentry_model_lint.values import CALL, CONST, DICT, LIST, NAME, TUPLE, Value
+
+
+def _op(name: str) -> str:
+    return f"django.db.migrations.{name}"
+
+
+ADD_FIELD, ALTER_FIELD, REMOVE_FIELD, RENAME_FIELD = _op("AddField"), _op("AlterField"), _op("RemoveField"), _op("RenameField")
+CREATE_MODEL, DELETE_MODEL, RENAME_MODEL = _op("CreateModel"), _op("DeleteModel"), _op("RenameModel")
+ALTER_MODEL_TABLE, ALTER_MODEL_OPTIONS = _op("AlterModelTable"), _op("AlterModelOptions")
+RUN_SQL, RUN_PYTHON = _op("RunSQL"), _op("RunPython")
+SEPARATE = _op("SeparateDatabaseAndState")
+MOVE_TO_PENDING, DELETE = f"{DELETION_ACTION}.MOVE_TO_PENDING", f"{DELETION_ACTION}.DELETE"
+
+#: operations that never change the model state
+NO_STATE_CHANGE = frozenset(
+    {
+        RUN_PYTHON,
+        SAFE_RUN_SQL,
+        _op("AddIndex"),
+        _op("RemoveIndex"),
+        _op("RenameIndex"),
+        _op("AddConstraint"),
+        _op("RemoveConstraint"),
+        _op("AlterUniqueTogether"),
+        _op("AlterIndexTogether"),
+        _op("AlterModelManagers"),
+        _op("AlterOrderWithRespectTo"),
+        _op("AlterModelTableComment"),
+        "django.contrib.postgres.operations.AddIndexConcurrently",
+        "django.contrib.postgres.operations.RemoveIndexConcurrently",
+        "sentry.new_migrations.operations.to_jsonb",
+        "sentry.new_migrations.operations.to_bigint",
+    }
+)
+_NUMBER = re.compile(r"^(\d+)_")
+KEPT_KEYWORDS = ("null", "db_default", "db_constraint", "max_length", "max_digits", "decimal_places", "db_column", "to", "primary_key")
+
+
+def number_of(name: str) -> int | None:
+    match = _NUMBER.match(name)
+    return int(match.group(1)) if match else None
+
+
+def _str(value: Value | None) -> str | None:
+    return str(value.const) if value is not None and value.is_str else None
+
+
+# --- state --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldState:
+    name: str
+    ref: str | None  # canonical class path of the field
+    keywords: tuple[tuple[str, Value], ...]  # the kept keywords, as written
+    certain: bool = True  # False when the field call could not be read
+
+    def kw(self, name: str) -> Value | None:
+        for key, value in self.keywords:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def null(self) -> bool | None:
+        value = self.kw("null")
+        if value is None:
+            return False
+        return value.const if value.kind == CONST and isinstance(value.const, bool) else None
+
+    @property
+    def has_db_default(self) -> bool:
+        return self.kw("db_default") is not None
+
+    @property
+    def kind(self) -> str:
+        return (self.ref or "").rpartition(".")[2]
+
+
+@dataclass
+class ModelState:
+    name: str  # as written in CreateModel
+    table: str | None  # explicit db_table
+    fields: dict[str, FieldState] = field(default_factory=dict)
+    uncertain: bool = False
+    proxy: bool = False
+    created_in: str = ""  # migration name
+
+    def copy(self) -> ModelState:
+        return replace(self, fields=dict(self.fields))
+
+
+def field_state(name: str, call: Value) -> FieldState:
+    if call.kind != CALL:
+        return FieldState(name, None, (), certain=False)
+    keywords = tuple((k, v) for k, v in call.keywords if k in KEPT_KEYWORDS)
+    return FieldState(name, call.call_ref, keywords, certain=not call.has_kwargs_spread)
+
+
+# --- graph ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class MigrationNode:
+    name: str
+    path: str
+    facts: ModuleFacts
+    migration: MigrationFact
+    number: int | None
+    deps: list[tuple[str, str, Value]] = field(default_factory=list)  # (app, name, literal)
+    replaces: list[str] = field(default_factory=list)  # same-app names this squash replaces
+
+
+@dataclass
+class GraphProblem:
+    kind: str  # "leaves", "duplicate", "cycle", "missing", "not-previous", "no-dependency"
+    migration: str
+    message: str
+    value: Value | None = None  # the dependency literal, when the problem is one
+
+
+@dataclass
+class Snapshot:
+    """State around one operation, as the project rules need it."""
+
+    migration: str
+    op: OperationFact
+    model: ModelState | None  # the target model before the operation (None if unknown)
+    field: FieldState | None  # the target field before the operation
+    field_pending: bool = False
+    model_pending: bool = False
+    pending_model: ModelState | None = None
+    uncertain: bool = False
+
+
+@dataclass
+class AppHistory:
+    label: str
+    nodes: dict[str, MigrationNode]
+    order: list[str] = field(default_factory=list)  # replay order
+    leaves: list[str] = field(default_factory=list)
+    problems: list[GraphProblem] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # replaced name -> squash name
+    models: dict[str, ModelState] = field(default_factory=dict)  # final state, key: name lower
+    pending_models: dict[str, ModelState] = field(default_factory=dict)
+    pending_fields: dict[tuple[str, str], FieldState] = field(default_factory=dict)
+    snapshots: dict[tuple[str, str], Snapshot] = field(default_factory=dict)  # (migration, op path)
+    created: set[str] = field(default_factory=set)  # every model name (lower) ever created
+    uncertain: bool = False  # the order or the operations could not be followed
+    graph_certain: bool = True
+
+    def previous(self, name: str) -> str | None:
+        """The migration just before ``name`` by number (a squash stands for what it replaces)."""
+        ordered = self.by_number()
+        name = self.aliases.get(name, name)
+        if name not in ordered:
+            return None
+        index = ordered.index(name)
+        return ordered[index - 1] if index > 0 else None
+
+    def by_number(self) -> list[str]:
+        return sorted(self.nodes, key=lambda n: (self.nodes[n].number if self.nodes[n].number is not None else -1, n))
+
+    def resolve(self, name: str) -> str | None:
+        name = self.aliases.get(name, name)
+        return name if name in self.nodes else None
+
+    @property
+    def leaf(self) -> str | None:
+        return self.leaves[0] if len(self.leaves) == 1 else None
+
+
+def _dependencies(migration: MigrationFact) -> tuple[list[tuple[str, str, Value]], bool]:
+    value = migration.attr_value("dependencies")
+    if value is None:
+        return [], True
+    if value.kind not in (LIST, TUPLE) or value.starred:
+        return [], False
+    deps = []
+    certain = True
+    for item in value.items:
+        if item.kind in (LIST, TUPLE) and len(item.items) == 2 and all(v.is_str for v in item.items):
+            deps.append((str(item.items[0].const), str(item.items[1].const), item))
+        elif item.kind == CALL:
+            continue  # swappable_dependency(settings.AUTH_USER_MODEL) and similar
+        else:
+            certain = False
+    return deps, certain
+
+
+def _replaces(migration: MigrationFact, label: str) -> list[str]:
+    value = migration.attr_value("replaces")
+    if value is None or value.kind not in (LIST, TUPLE):
+        return []
+    out = []
+    for item in value.items:
+        if item.kind in (LIST, TUPLE) and len(item.items) == 2 and all(v.is_str for v in item.items):
+            if item.items[0].const == label:
+                out.append(str(item.items[1].const))
+    return out
+
+
+def build_history(label: str, files: list[tuple[str, ModuleFacts]], other_apps: dict[str, set[str]]) -> AppHistory:
+    """Graph and replay of one app. ``other_apps`` maps every app label of the project to its
+    migration names, to judge cross-app dependencies."""
+    nodes: dict[str, MigrationNode] = {}
+    certain = True
+    for path, facts in files:
+        if facts.migration is None:
+            continue
+        name = facts.info.stem
+        deps, ok = _dependencies(facts.migration)
+        certain &= ok
+        nodes[name] = MigrationNode(name, path, facts, facts.migration, number_of(name), deps, _replaces(facts.migration, label))
+    history = AppHistory(label, nodes, graph_certain=certain)
+    for node in nodes.values():
+        for replaced in node.replaces:
+            history.aliases.setdefault(replaced, node.name)
+    # replaced migrations that are still on disk give way to their squash
+    for replaced in list(history.aliases):
+        nodes.pop(replaced, None)
+    _check_graph(history, other_apps)
+    _order(history)
+    _replay(history)
+    return history
+
+
+def _same_app_deps(history: AppHistory, node: MigrationNode) -> list[tuple[str, Value]]:
+    return [(history.aliases.get(name, name), value) for app, name, value in node.deps if app == history.label and not name.startswith("__")]
+
+
+def _check_graph(history: AppHistory, other_apps: dict[str, set[str]]) -> None:
+    nodes = history.nodes
+    problems = history.problems
+    by_number: dict[int, list[str]] = {}
+    for node in nodes.values():
+        if node.number is not None:
+            by_number.setdefault(node.number, []).append(node.name)
+    for number, names in by_number.items():
+        if len(names) > 1:
+            for name in sorted(names):
+                others = ", ".join(n for n in sorted(names) if n != name)
+                problems.append(GraphProblem("duplicate", name, f"shares its number {number:04d} with {others}: renumber one of them (bin/update-migration)"))
+    ordered = history.by_number()
+    first = ordered[0] if ordered else None
+    for node in nodes.values():
+        same = _same_app_deps(history, node)
+        for app, name, value in node.deps:
+            if name.startswith("__"):
+                continue
+            if app == history.label:
+                target = history.aliases.get(name, name)
+                if target not in nodes:
+                    problems.append(GraphProblem("missing", node.name, f"depends on `{app}.{name}`, which does not exist: depend on the previous migration", value))
+            elif app in other_apps and name not in other_apps[app]:
+                problems.append(GraphProblem("missing", node.name, f"depends on `{app}.{name}`, which does not exist in app `{app}`", value))
+        if node.number is None:
+            continue
+        previous = history.previous(node.name)
+        if previous is not None and len(by_number.get(node.number, ())) == 1:
+            for target, value in same:
+                if target in nodes and target != previous and target != node.name:
+                    problems.append(GraphProblem("not-previous", node.name, f"depends on `{target}`, not on the previous migration `{previous}`: keep the history linear", value))
+            if not same and node.name != first and not node.replaces:
+                problems.append(GraphProblem("no-dependency", node.name, f"does not depend on the previous migration `{previous}` of its app"))
+
+
+def _order(history: AppHistory) -> None:
+    nodes = history.nodes
+    parents: dict[str, set[str]] = {name: set() for name in nodes}
+    for node in nodes.values():
+        for target, _ in _same_app_deps(history, node):
+            if target in nodes:
+                parents[node.name].add(target)
+    children: dict[str, set[str]] = {name: set() for name in nodes}
+    for name, ps in parents.items():
+        for p in ps:
+            children[p].add(name)
+    # self-dependencies are cycles of one
+    ready = sorted(n for n, ps in parents.items() if not ps)
+    remaining = {n: set(ps) for n, ps in parents.items()}
+    order = []
+    while ready:
+        name = ready.pop(0)
+        order.append(name)
+        for child in sorted(children[name]):
+            remaining[child].discard(name)
+            if not remaining[child] and child not in order and child not in ready:
+                ready.append(child)
+        ready.sort(key=lambda n: (nodes[n].number if nodes[n].number is not None else -1, n))
+    cyclic = sorted(n for n in nodes if n not in order)
+    for name in cyclic:
+        history.problems.append(GraphProblem("cycle", name, "is part of a dependency cycle: a migration must depend only on earlier ones"))
+    history.order = order
+    if cyclic:
+        history.uncertain = True
+    history.leaves = sorted(n for n in nodes if not children[n])
+    if len(history.leaves) > 1:
+        for leaf in history.leaves:
+            others = ", ".join(x for x in history.leaves if x != leaf)
+            history.problems.append(GraphProblem("leaves", leaf, f"is one of several leaves of app `{history.label}` (also {others}): the history must be linear; rebase and renumber"))
+
+
+# --- replay --------------------------------------------------------------------------------------
+
+
+def _deletion_action(op: OperationFact) -> str | None:
+    value = op.call.keyword("deletion_action")
+    return value.ref if value is not None and value.kind == NAME else None
+
+
+def _replay(history: AppHistory) -> None:
+    for name in history.order:
+        node = history.nodes[name]
+        if not node.migration.operations_known:
+            history.uncertain = True
+        for op in node.migration.operations:
+            _apply(history, name, op)
+
+
+def _target_model(history: AppHistory, op: OperationFact) -> str | None:
+    ref = op.ref
+    if ref in (CREATE_MODEL, DELETE_MODEL, SAFE_DELETE_MODEL, ALTER_MODEL_TABLE, ALTER_MODEL_OPTIONS):
+        return _lower(_str(op.arg(0, "name")))
+    if ref == RENAME_MODEL:
+        return _lower(_str(op.arg(0, "old_name")))
+    return _lower(_str(op.arg(0, "model_name")))
+
+
+def _lower(text: str | None) -> str | None:
+    return text.lower() if text is not None else None
+
+
+def _record(history: AppHistory, migration: str, op: OperationFact, model_key: str | None, field_name: str | None) -> None:
+    model = history.models.get(model_key) if model_key else None
+    fld = model.fields.get(field_name) if model is not None and field_name else None
+    history.snapshots[(migration, op.path)] = Snapshot(
+        migration=migration,
+        op=op,
+        model=model.copy() if model is not None else None,
+        field=fld,
+        field_pending=bool(model_key and field_name and (model_key, field_name) in history.pending_fields),
+        model_pending=bool(model_key and model_key in history.pending_models),
+        pending_model=history.pending_models.get(model_key) if model_key else None,
+        uncertain=history.uncertain or (model is not None and model.uncertain),
+    )
+
+
+def _apply(history: AppHistory, migration: str, op: OperationFact) -> None:
+    ref = op.ref
+    if op.call.kind != CALL:
+        history.uncertain = True
+        return
+    changes_state = op.side in (TOP, STATE)
+    key = _target_model(history, op)
+    field_name = _str(op.arg(1, "name"))
+    if ref in (SAFE_REMOVE_FIELD, SAFE_DELETE_MODEL, ALTER_FIELD, ADD_FIELD) or ref == RENAME_FIELD:
+        _record(history, migration, op, key, field_name if ref != SAFE_DELETE_MODEL else None)
+    if ref == SEPARATE or ref in NO_STATE_CHANGE:
+        return
+    if ref == RUN_SQL:
+        return  # its own state_operations keyword is rare; Sentry uses SeparateDatabaseAndState
+    if not changes_state:
+        return  # database_operations do not change Django's state
+    models = history.models
+    if ref == CREATE_MODEL:
+        name = _str(op.arg(0, "name"))
+        if name is None:
+            history.uncertain = True
+            return
+        state = ModelState(name=name, table=None, created_in=migration)
+        fields = op.arg(1, "fields")
+        if fields is None or fields.kind not in (LIST, TUPLE):
+            state.uncertain = True
+        else:
+            for item in fields.items:
+                if item.kind == TUPLE and len(item.items) == 2 and item.items[0].is_str:
+                    fname = str(item.items[0].const)
+                    state.fields[fname] = field_state(fname, item.items[1])
+                else:
+                    state.uncertain = True
+        options = op.arg(2, "options")
+        if options is not None and options.kind == DICT:
+            for k, v in zip(options.keys, options.items):
+                if k is not None and k.is_str:
+                    if k.const == "db_table":
+                        state.table = _str(v)
+                    elif k.const == "proxy" and v.is_true:
+                        state.proxy = True
+        bases = op.arg(3, "bases")
+        if bases is not None and bases.kind in (LIST, TUPLE):
+            for base in bases.items:
+                if not (base.kind == NAME and base.ref in ("django.db.models.Model",)) and not base.is_str:
+                    state.uncertain = True
+        models[name.lower()] = state
+        history.created.add(name.lower())
+        return
+    if key is None:
+        history.uncertain = True
+        return
+    model = models.get(key)
+    if ref == DELETE_MODEL:
+        models.pop(key, None)
+    elif ref == SAFE_DELETE_MODEL:
+        action = _deletion_action(op)
+        if action == MOVE_TO_PENDING:
+            if model is not None:
+                history.pending_models[key] = model
+            models.pop(key, None)
+        elif action == DELETE:
+            history.pending_models.pop(key, None)
+            models.pop(key, None)
+    elif ref == RENAME_MODEL:
+        new = _str(op.arg(1, "new_name"))
+        if model is not None and new:
+            models.pop(key)
+            model.name = new
+            models[new.lower()] = model
+            history.created.add(new.lower())
+    elif ref == ALTER_MODEL_TABLE:
+        if model is not None:
+            model.table = _str(op.arg(1, "table"))
+    elif ref == ALTER_MODEL_OPTIONS:
+        pass
+    elif model is None:
+        return  # an operation on a model this replay never saw (created by a squash it cannot read)
+    elif ref == ADD_FIELD or ref == ALTER_FIELD:
+        call = op.arg(2, "field")
+        if field_name is None or call is None:
+            model.uncertain = True
+            return
+        model.fields[field_name] = field_state(field_name, call)
+    elif ref == REMOVE_FIELD:
+        if field_name:
+            model.fields.pop(field_name, None)
+    elif ref == SAFE_REMOVE_FIELD:
+        action = _deletion_action(op)
+        if field_name is None:
+            model.uncertain = True
+        elif action == MOVE_TO_PENDING:
+            current = model.fields.pop(field_name, None)
+            if current is not None:
+                history.pending_fields[(key, field_name)] = current
+        elif action == DELETE:
+            history.pending_fields.pop((key, field_name), None)
+            model.fields.pop(field_name, None)
+    elif ref == RENAME_FIELD:
+        old, new = _str(op.arg(1, "old_name")), _str(op.arg(2, "new_name"))
+        if old and new and old in model.fields:
+            model.fields[new] = replace(model.fields.pop(old), name=new)
+        else:
+            model.uncertain = True
+    else:
+        model.uncertain = True  # an operation the replay does not know
+
+
+def iter_ops(history: AppHistory) -> Iterator[tuple[MigrationNode, OperationFact]]:
+    for name in history.order:
+        node = history.nodes[name]
+        for op in node.migration.operations:
+            yield node, op
+
+
+__all__ = ["DATABASE", "AppHistory", "FieldState", "ModelState", "Snapshot", "build_history", "iter_ops"]

@@ -1,0 +1,600 @@
+"""SML4xx: rules that need the project index (several files).
+
+Each rule reports, for the file being linted, the findings that belong to it: a migration gets
+the findings about its operations and its place in the history, a model file the findings about
+its models, a test file those about its tests. The index computes each app's history once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sentry_model_lint.migration_facts import OperationFact
+from sentry_model_lint.names import (
+    DELETION_ACTION,
+    HYBRID_CLOUD_FK,
+    SAFE_DELETE_MODEL,
+    SAFE_REMOVE_FIELD,
+    sentry,
+)
+from sentry_model_lint.project import ModelEntry, ProjectIndex
+from sentry_model_lint.replay import ALTER_FIELD, RUN_PYTHON, AppHistory, FieldState, Snapshot, field_state
+from sentry_model_lint.rules.base import Context, Family, Rule, Violation
+from sentry_model_lint.rules.base import register as _register
+from sentry_model_lint.rules.migration_tests import migration_tests
+from sentry_model_lint.values import CALL, CONST, NAME
+
+MOVE_TO_PENDING, DELETE = f"{DELETION_ACTION}.MOVE_TO_PENDING", f"{DELETION_ACTION}.DELETE"
+FK_CLASSES = frozenset(
+    {"django.db.models.ForeignKey", "django.db.models.OneToOneField", sentry("FlexibleForeignKey"), sentry("OneToOneCascadeDeletes")}
+)
+RUN_PYTHON_NOOP = "django.db.migrations.RunPython.noop"
+
+NOTE = "Needs the project index (on by default; `project-index = false` turns it off)."
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    cls.family = Family.PROJECT
+    return _register(cls)
+
+
+class ProjectRule(Rule):
+    """Rules whose examples are whole repositories under ``fixtures/projects/``."""
+
+    notes = NOTE
+    valid = ()
+    invalid = ()
+    fixture = ""  # the folder under fixtures/projects/ that shows the rule
+
+    def check(self, ctx: Context) -> Iterator[Violation]:
+        if ctx.project is None:
+            return
+        yield from self.check_project(ctx, ctx.project)
+
+    def check_project(self, ctx: Context, project: ProjectIndex) -> Iterator[Violation]:
+        raise NotImplementedError
+
+
+class MigrationProjectRule(ProjectRule):
+    def check_project(self, ctx: Context, project: ProjectIndex) -> Iterator[Violation]:
+        info = ctx.facts.info
+        migration = ctx.facts.migration
+        if migration is None or info.is_squashed_name or migration.is_squash:
+            return
+        history = project.history_for(info.app_folder)
+        if history is None or info.stem not in history.nodes:
+            return
+        yield from self.check_migration(ctx, history, info.stem)
+
+    def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
+        raise NotImplementedError
+
+    def at_op(self, ctx: Context, op: OperationFact, **fmt: object) -> Violation:
+        return self.report(op.call.line, op.call.col, f"{ctx.facts.info.stem}:{op.path}", **fmt)
+
+    @staticmethod
+    def snapshots(ctx: Context, history: AppHistory, name: str, *refs: str) -> Iterator[Snapshot]:
+        for op in ctx.facts.migration.operations:
+            if op.ref in refs:
+                snapshot = history.snapshots.get((name, op.path))
+                if snapshot is not None and not snapshot.uncertain:
+                    yield snapshot
+
+
+def _action(op: OperationFact) -> str | None:
+    value = op.call.keyword("deletion_action")
+    return value.ref if value is not None and value.kind == NAME else None
+
+
+def _target(snapshot: Snapshot) -> str:
+    op = snapshot.op
+    if op.ref == SAFE_REMOVE_FIELD:
+        model, name = op.arg(0, "model_name"), op.arg(1, "name")
+        return f"{model.const if model is not None else '?'}.{name.const if name is not None else '?'}"
+    name = op.arg(0, "name")
+    return str(name.const) if name is not None and name.is_str else "?"
+
+
+@register
+class DeleteWithoutPending(MigrationProjectRule):
+    code = "SML401"
+    name = "delete-without-pending"
+    message = "`{target}` {problem}"
+    summary = "`DELETE` with no earlier `MOVE_TO_PENDING` in the app's history; `MOVE_TO_PENDING` twice."
+    why = (
+        "Sentry drops a column or table only after a deploy in which it was already pending "
+        "(removed from Django's state, still in Postgres). A `DELETE` whose pending phase never "
+        "shipped drops it under running code; Sentry refuses it (\"must be in the pending "
+        "deletion state\"), as it refuses marking a target pending twice."
+    )
+    instead = "A `MOVE_TO_PENDING` migration, deployed, then the `DELETE` migration."
+    fixture = "sml401_delete_without_pending"
+
+    def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
+        for snap in self.snapshots(ctx, history, name, SAFE_REMOVE_FIELD, SAFE_DELETE_MODEL):
+            action = _action(snap.op)
+            field_op = snap.op.ref == SAFE_REMOVE_FIELD
+            pending = snap.field_pending if field_op else snap.model_pending
+            exists = snap.field is not None if field_op else snap.model is not None
+            if action == DELETE and not pending and exists:
+                problem = "is deleted but was never moved to pending: ship `deletion_action=DeletionAction.MOVE_TO_PENDING` in an earlier migration first"
+            elif action == MOVE_TO_PENDING and pending:
+                problem = "is already pending deletion: use `deletion_action=DeletionAction.DELETE` to delete it"
+            else:
+                continue
+            yield self.at_op(ctx, snap.op, target=_target(snap), problem=problem)
+
+
+def _constrained_fk(field: FieldState) -> bool:
+    if field.ref not in FK_CLASSES:
+        return False
+    constraint = field.kw("db_constraint")
+    return not (constraint is not None and constraint.kind == CONST and constraint.const is False)
+
+
+@register
+class PendingNotReady(MigrationProjectRule):
+    code = "SML402"
+    name = "pending-not-ready"
+    message = "`{target}` cannot move to pending: {problem}"
+    summary = "`MOVE_TO_PENDING` of a NOT NULL field without `db_default`, or of a field/model with a constrained foreign key."
+    why = (
+        "While a column is pending, deployed code no longer writes it: a NOT NULL column without "
+        "a database default makes every insert fail, and a foreign-key constraint blocks deletes "
+        "of the target. Sentry refuses both when the migration is applied."
+    )
+    instead = "An earlier migration that makes the field `null=True` (or gives it `db_default=`) and sets `db_constraint=False` on foreign keys."
+    fixture = "sml402_pending_not_ready"
+
+    def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
+        for snap in self.snapshots(ctx, history, name, SAFE_REMOVE_FIELD, SAFE_DELETE_MODEL):
+            if _action(snap.op) != MOVE_TO_PENDING:
+                continue
+            problems = []
+            if snap.op.ref == SAFE_REMOVE_FIELD:
+                field = snap.field
+                if field is None or not field.certain:
+                    continue
+                if field.null is False and not field.has_db_default:
+                    problems.append("it is NOT NULL without `db_default`; make it `null=True` (or add `db_default=`) in an earlier migration")
+                if _constrained_fk(field):
+                    problems.append("its foreign-key constraint is still in place; set `db_constraint=False` in an earlier migration")
+            elif snap.model is not None:
+                constrained = sorted(f.name for f in snap.model.fields.values() if f.certain and _constrained_fk(f))
+                if constrained:
+                    problems.append(f"foreign keys {', '.join(constrained)} still have constraints; set `db_constraint=False` in an earlier migration")
+            if problems:
+                yield self.at_op(ctx, snap.op, target=_target(snap), problem="; ".join(problems))
+
+
+@register
+class DeletedTableNotInRouter(MigrationProjectRule):
+    code = "SML403"
+    name = "deleted-table-not-in-router"
+    message = "table `{table}` of deleted model `{model}` is missing from `historical_silo_assignments` in `{router}`: add `\"{table}\": SiloMode.CELL` (or its silo) there"
+    summary = "`SafeDeleteModel` whose table is missing from the router's `historical_silo_assignments`."
+    why = (
+        "Once the model class is gone, Sentry's router finds the table's database only through "
+        "`historical_silo_assignments`; without an entry, production silently skips the "
+        "table-drop migration. The entry belongs in the same change as the pending phase."
+    )
+    instead = "`historical_silo_assignments = {..., \"sentry_widget\": SiloMode.CELL}` in `SiloRouter`."
+    fixture = "sml403_deleted_table_not_in_router"
+
+    def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
+        assert ctx.project is not None
+        tables = ctx.project.router_tables(history.label)
+        if tables is None:
+            return
+        for snap in self.snapshots(ctx, history, name, SAFE_DELETE_MODEL):
+            model = snap.model or snap.pending_model
+            model_name = _target(snap)
+            if model is None:
+                continue
+            table = model.table or f"{history.label}_{model.name.lower()}"
+            if table not in tables:
+                from sentry_model_lint.project import DEFAULT_ROUTER, ROUTERS
+
+                yield self.at_op(ctx, snap.op, table=table, model=model_name, router=ROUTERS.get(history.label, DEFAULT_ROUTER))
+
+
+@register
+class LockfileMismatch(MigrationProjectRule):
+    code = "SML404"
+    name = "lockfile-mismatch"
+    message = "`migrations_lockfile.txt` {problem}"
+    summary = "`migrations_lockfile.txt` entry differs from the app's leaf migration, an app missing, or the format broken."
+    why = (
+        "The lockfile names each app's latest migration so that two branches adding migrations "
+        "conflict in git instead of in production; `makemigrations --check` fails when it "
+        "disagrees with the migration graph."
+    )
+    instead = "`bin/update-migration <name>` (or regenerate the lockfile) so that each app's line names its leaf migration."
+    notes = NOTE + " Reported on line 1 of the app's leaf migration."
+    fixture = "sml404_lockfile_mismatch"
+
+    def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
+        assert ctx.project is not None
+        lock = ctx.project.lockfile
+        if lock is None or history.leaf != name:
+            return
+        label = history.label
+        problem = None
+        if label in lock.duplicates:
+            problem = f"has {len(lock.duplicates[label])} entries for app `{label}` (lines {', '.join(map(str, lock.duplicates[label]))}): keep one, `{label}: {name}`"
+        elif label not in lock.entries:
+            broken = [n for n, text in lock.malformed if label in text]
+            problem = f"has no entry for app `{label}`: add `{label}: {name}`"
+            if broken:
+                problem = f"line {broken[0]} is not `app: migration_name`: write `{label}: {name}`"
+        else:
+            recorded, line = lock.entries[label]
+            if history.resolve(recorded) != name:
+                problem = f"line {line} says `{label}: {recorded}` but the app's latest migration is `{name}`: update the lockfile"
+        if problem is None and lock.malformed and label == "sentry":
+            number, text = lock.malformed[0]
+            problem = f"line {number} is malformed ({text.strip()[:40]!r}): entries are `app: migration_name`"
+        if problem is not None:
+            yield self.report(1, 0, f"{name}:lockfile", problem=problem)
+
+
+@register
+class MigrationGraph(MigrationProjectRule):
+    code = "SML405"
+    name = "migration-graph"
+    message = "migration `{migration}` {problem}"
+    summary = "An app's migration graph has several leaves, a duplicate number, a cycle, a missing dependency, or a same-app dependency that is not the previous migration."
+    why = (
+        "Sentry keeps each app's history linear: every migration depends on the one before it. "
+        "Two leaves or a duplicate number come from two branches that both added a migration; "
+        "Django refuses to migrate a graph with several leaves or a cycle, and a dependency on a "
+        "missing migration breaks every environment."
+    )
+    instead = "Rebase and renumber with `bin/update-migration`, so the migration depends on the app's previous one."
+    fixture = "sml405_migration_graph"
+
+    def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
+        migration = ctx.facts.migration
+        for problem in history.problems:
+            if problem.migration != name:
+                continue
+            if problem.value is not None:
+                line, col = problem.value.line, problem.value.col
+            else:
+                line, col = migration.line, migration.col
+            yield self.report(line, col, f"{name}:{problem.kind}", migration=name, problem=problem.message)
+
+
+def _tested(project: ProjectIndex) -> set[tuple[str, str]]:
+    """(app, migrate_to) of every migration test of the project."""
+    found = set()
+    for _, _facts, cls in project.migration_tests:
+        app = cls.attrs.get("app")
+        label = str(app.value.const) if app is not None and app.value is not None and app.value.is_str else "sentry"
+        target = cls.attrs.get("migrate_to")
+        if target is not None and target.value is not None and target.value.is_str:
+            found.add((label, str(target.value.const)))
+    return found
+
+
+@register
+class BackfillWithoutTest(MigrationProjectRule):
+    code = "SML407"
+    name = "backfill-without-test"
+    message = "`RunPython` in `{migration}` changes data but no migration test has `migrate_to = \"{migration}\"`: add one under `tests/sentry/migrations/`"
+    summary = "A migration with a non-noop `RunPython` that no `TestMigrations` names in `migrate_to`."
+    why = "Sentry's guide: a migration that backfills or transforms data is logic, and it must have a test (`TestMigrations`, one test method, seeded with the historical models)."
+    instead = "`tests/sentry/migrations/test_<number>_<name>.py` with `migrate_from` = the previous migration and `migrate_to` = this one."
+    fixture = "sml407_backfill_without_test"
+
+    def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
+        assert ctx.project is not None
+        ops = [op for op in ctx.facts.migration.operations if op.ref == RUN_PYTHON and op.runs_on_database]
+        ops = [op for op in ops if not ((code := op.arg(0, "code")) is not None and code.kind == NAME and code.ref == RUN_PYTHON_NOOP)]
+        if not ops or (history.label, name) in _tested(ctx.project):
+            return
+        yield self.at_op(ctx, ops[0], migration=name)
+
+
+@register
+class MigrationTestTargets(ProjectRule):
+    code = "SML408"
+    name = "migration-test-targets"
+    message = "migration test `{cls}`: {problem}"
+    summary = "Migration test whose `migrate_to` does not exist in its app, or whose `migrate_from` is not the previous migration of `migrate_to`."
+    why = "`TestMigrations` migrates to `migrate_from`, seeds, then migrates to `migrate_to`: a missing name fails the test, and a `migrate_from` further back runs other migrations in between and tests something else."
+    instead = "`migrate_to` = the migration under test, `migrate_from` = the migration just before it in the same app."
+    fixture = "sml408_migration_test_targets"
+
+    def check_project(self, ctx: Context, project: ProjectIndex) -> Iterator[Violation]:
+        for view in migration_tests(ctx.facts):
+            if view.is_base:
+                continue
+            app_attr = view.attr("app")
+            app = "sentry"
+            if app_attr is not None:
+                value = getattr(app_attr, "value", None)
+                if value is None or not value.is_str:
+                    continue
+                app = str(value.const)
+            history = project.history_for(app)
+            if history is None:
+                continue
+            to_attr, from_attr = view.attr("migrate_to"), view.attr("migrate_from")
+            to_value = getattr(to_attr, "value", None)
+            if to_value is None or not to_value.is_str:
+                continue
+            target = history.resolve(str(to_value.const))
+            if target is None:
+                yield self.report(to_attr.line, to_attr.col, f"{view.cls.name}.migrate_to", cls=view.cls.name, problem=f"`migrate_to = \"{to_value.const}\"` does not exist in app `{app}`")
+                continue
+            from_value = getattr(from_attr, "value", None)
+            if from_value is None or not from_value.is_str:
+                continue
+            previous = history.previous(target)
+            if previous is not None and history.resolve(str(from_value.const)) != previous:
+                yield self.report(
+                    from_attr.line,
+                    from_attr.col,
+                    f"{view.cls.name}.migrate_from",
+                    cls=view.cls.name,
+                    problem=f"`migrate_from = \"{from_value.const}\"` is not the migration before `{target}`: use `\"{previous}\"`",
+                )
+
+
+# --- model files ----------------------------------------------------------------------------------
+
+
+class ModelProjectRule(ProjectRule):
+    def check_project(self, ctx: Context, project: ProjectIndex) -> Iterator[Violation]:
+        for entry in project.model_entries(ctx.facts.info.path, ctx.facts):
+            yield from self.check_model(ctx, project, entry)
+
+    def check_model(self, ctx: Context, project: ProjectIndex, entry: ModelEntry) -> Iterator[Violation]:
+        raise NotImplementedError
+
+
+@register
+class CrossSiloForeignKey(ModelProjectRule):
+    code = "SML406"
+    name = "cross-silo-foreign-key"
+    message = "`{model}.{field}` is a `{kind}` to `{target}`, which lives in the {target_silo} silo while `{model}` is in the {silo} silo: {advice}"
+    summary = "`FlexibleForeignKey` to a model in the other silo; `HybridCloudForeignKey` to a model in the same silo."
+    why = (
+        "A database foreign key only works inside one silo's database: across silos the row is "
+        "in another database, so the key must be a `HybridCloudForeignKey` (an id, cascaded by "
+        "outboxes). Within a silo a real constraint is better, and Sentry's tests reject "
+        "hybrid-cloud keys that do not cross silos."
+    )
+    instead = "`FlexibleForeignKey` within a silo; `HybridCloudForeignKey(\"app.Model\", on_delete=...)` on a `*_id` field across silos."
+    fixture = "sml406_cross_silo_foreign_key"
+
+    def check_model(self, ctx: Context, project: ProjectIndex, entry: ModelEntry) -> Iterator[Violation]:
+        if entry.silo is None or len(entry.silo) != 1:
+            return
+        for field in entry.cls.fields:
+            if field.ref == sentry("FlexibleForeignKey"):
+                cross_wanted, kind = False, "FlexibleForeignKey"
+            elif field.ref == HYBRID_CLOUD_FK:
+                cross_wanted, kind = True, "HybridCloudForeignKey"
+            else:
+                continue
+            target_value = field.call.items[0] if field.call.items else field.keyword("to" if not cross_wanted else "foreign_model")
+            if target_value is None:
+                continue
+            target = project.model_for_target(target_value, entry.app, entry.cls)
+            if target is None or target.silo is None or len(target.silo) != 1:
+                continue
+            crosses = target.silo != entry.silo
+            if crosses == cross_wanted:
+                continue
+            advice = (
+                "use `HybridCloudForeignKey` on a `*_id` field" if crosses else "use `FlexibleForeignKey`: both models share a database"
+            )
+            yield self.report(
+                field.call.line,
+                field.call.col,
+                f"{entry.cls.name}.{field.name}",
+                model=entry.cls.name,
+                field=field.name,
+                kind=kind,
+                target=target.cls.name,
+                target_silo=next(iter(target.silo)).lower(),
+                silo=next(iter(entry.silo)).lower(),
+                advice=advice,
+            )
+
+
+@register
+class ModelNotExported(ModelProjectRule):
+    code = "SML409"
+    name = "model-not-exported"
+    message = "model `{model}` is missing from `{package}/__init__.py`, which re-exports the app's other models: add `from .{module} import {model}`"
+    summary = "A concrete model missing from its app's `models/__init__.py` where that file re-exports the app's other models."
+    why = "Callers import models from the package (`from sentry.workflow_engine.models import Detector`); an app whose `__init__.py` re-exports its models should export every one, and Sentry's guide asks to add new models there."
+    instead = "`from .widget import Widget` (and the name in `__all__`, if the file has one)."
+    fixture = "sml409_model_not_exported"
+
+    def check_model(self, ctx: Context, project: ProjectIndex, entry: ModelEntry) -> Iterator[Violation]:
+        info = ctx.facts.info
+        module = info.module
+        package, _, leaf = module.rpartition(".")
+        if not entry.info.concrete or info.is_package or not package.endswith("models"):
+            return
+        init = project.module_facts(package)
+        if init is None:
+            return
+        exported = {name for name, target in init.bindings.items() if target.startswith(package + ".")}
+        exported |= {name for name, target in init.bindings.items() if target and not target.startswith(".")}
+        if f"{package}.{leaf}" in init.star_imports or entry.cls.name in exported:
+            return
+        siblings = [
+            name
+            for name, target in init.bindings.items()
+            if target.startswith(package + ".") and target.rpartition(".")[2][:1].isupper() and target.rpartition(".")[0] != package
+        ]
+        if not siblings and not init.star_imports:
+            return  # the package does not re-export its models
+        yield self.report(entry.cls.line, entry.cls.col, entry.cls.name, model=entry.cls.name, package=package.replace(".", "/"), module=leaf)
+
+
+@register
+class UnknownOutboxCategory(ModelProjectRule):
+    code = "SML411"
+    name = "unknown-outbox-category"
+    message = "`OutboxCategory.{member}` is not a member of `OutboxCategory`: add it to the enum (`sentry/hybridcloud/outbox/category.py`) or use an existing one"
+    summary = "`OutboxCategory.X` that is not a member of the `OutboxCategory` enum in the repository."
+    why = "A replicated model's category is looked up when the model is imported; a name the enum does not define fails at import time."
+    instead = "A member defined in `class OutboxCategory(IntEnum)`."
+    fixture = "sml411_unknown_outbox_category"
+
+    def check_model(self, ctx: Context, project: ProjectIndex, entry: ModelEntry) -> Iterator[Violation]:
+        attr = entry.cls.attrs.get("category")
+        if attr is None or attr.value is None or attr.value.kind != NAME or not attr.value.ref:
+            return
+        head, _, member = attr.value.ref.rpartition(".")
+        if not head.endswith("OutboxCategory"):
+            return
+        members = project.outbox_members
+        if members is None or member in members:
+            return
+        yield self.report(attr.line, attr.col, f"{entry.cls.name}.category", member=member)
+
+
+def _declared_fields(entry: ModelEntry) -> dict[str, tuple[int, int]] | None:
+    """Fields the model has (own and inherited), with where to report them; None if unknown."""
+    if entry.info.uncertain:
+        return None
+    here = (entry.cls.line, entry.cls.col)
+    fields: dict[str, tuple[int, int]] = {}
+    for cls in reversed(list(entry.info.lineage())):
+        for field in cls.fields:
+            fields[field.name] = (field.line, field.col) if cls is entry.cls else here
+    bases = {b.ref for cls in entry.info.lineage() for b in cls.bases if b.kind == NAME and b.ref}
+    implicit = {"id"}
+    if bases & {sentry("DefaultFieldsModel"), sentry("DefaultFieldsModelExisting")}:
+        implicit |= {"date_added", "date_updated"}
+    if sentry("ParanoidModel") in bases:
+        implicit.add("date_deleted")
+    for name in implicit:
+        fields.setdefault(name, here)
+    return fields
+
+
+@register
+class ModelStateDrift(ModelProjectRule):
+    code = "SML412"
+    name = "model-migration-drift"
+    default_on = False
+    message = "{problem}"
+    summary = "A model field absent from the replayed migration state, or a model with no `CreateModel` (a migration is missing)."
+    why = "Model code and migrations must describe the same schema: a field the migrations never add is a missing migration, and a field still pending deletion must not be used by code."
+    instead = "`sentry django makemigrations <app>` and commit the migration."
+    notes = NOTE + " Off by default: a model is compared with its app's history field by field, which is only as exact as the replay."
+    fixture = "sml412_model_migration_drift"
+
+    def check_model(self, ctx: Context, project: ProjectIndex, entry: ModelEntry) -> Iterator[Violation]:
+        if not entry.info.concrete or not entry.info.sentry or entry.app is None:
+            return
+        history = project.history_for(entry.app)
+        if history is None or history.uncertain:
+            return
+        key = entry.cls.name.lower()
+        state = history.models.get(key)
+        if state is None:
+            if key not in history.created and key not in history.pending_models:
+                yield self.report(
+                    entry.cls.line, entry.cls.col, entry.cls.name,
+                    problem=f"model `{entry.cls.name}` has no `CreateModel` in the history of app `{entry.app}`: generate its migration",
+                )
+            return
+        if state.uncertain or entry.cls.is_proxy:
+            return
+        declared = _declared_fields(entry)
+        if declared is None:
+            return
+        for name, (line, col) in declared.items():
+            if name in state.fields:
+                continue
+            pending = (key, name) in history.pending_fields
+            problem = (
+                f"`{entry.cls.name}.{name}` is pending deletion in the migrations but the model still declares it: remove it from the model"
+                if pending
+                else f"`{entry.cls.name}.{name}` is not in the migration history of app `{entry.app}`: generate the migration that adds it"
+            )
+            yield self.report(line, col, f"{entry.cls.name}.{name}", problem=problem)
+
+
+def _db_type(field: FieldState) -> str | None:
+    kind = field.kind
+    return DB_TYPES.get(kind)
+
+
+DB_TYPES = {
+    **dict.fromkeys(("CharField", "SlugField", "EmailField", "URLField", "CICharField", "CIEmailField", "SentrySlugField", "SentryOrgSlugField", "EncryptedCharField"), "varchar"),
+    **dict.fromkeys(("TextField", "CITextField", "EncryptedTextField", "LegacyTextJSONField", "GzippedDictField", "NodeField", "PickledObjectField", "EncryptedPickledObjectField", "EncryptedJsonField"), "text"),
+    **dict.fromkeys(("IntegerField", "BoundedIntegerField", "PositiveIntegerField", "BoundedPositiveIntegerField", "WrappingU32IntegerField"), "integer"),
+    **dict.fromkeys(("BigIntegerField", "BoundedBigIntegerField", "PositiveBigIntegerField", "BoundedPositiveBigIntegerField", "HybridCloudForeignKey", "ForeignKey", "FlexibleForeignKey", "OneToOneField", "OneToOneCascadeDeletes"), "bigint"),
+    **dict.fromkeys(("SmallIntegerField", "PositiveSmallIntegerField"), "smallint"),
+    **dict.fromkeys(("AutoField", "BoundedAutoField"), "serial"),
+    **dict.fromkeys(("BigAutoField", "BoundedBigAutoField"), "bigserial"),
+    "BooleanField": "boolean",
+    "NullBooleanField": "boolean",
+    "DateTimeField": "timestamptz",
+    "DateField": "date",
+    "TimeField": "time",
+    "DurationField": "interval",
+    "DecimalField": "numeric",
+    "FloatField": "double",
+    "UUIDField": "uuid",
+    "BinaryField": "bytea",
+}
+SAFE_TYPE_CHANGES = {("varchar", "text")}
+
+
+@register
+class UnsafeAlterField(MigrationProjectRule):
+    code = "SML410"
+    name = "unsafe-alter-field"
+    message = "`AlterField` on `{target}` {problem}: Sentry refuses column type changes that rewrite the table; add a new column, backfill, and switch over"
+    summary = "`AlterField` that changes a column type unsafely against the replayed state (field class change, `max_length` narrowed, Decimal -> Float)."
+    why = "Changing a column's type (or narrowing a varchar) makes Postgres rewrite or scan the whole table under an exclusive lock; Sentry's schema editor refuses it."
+    instead = "A new column with the new type, a backfill, and a later removal of the old column (with the pending phase)."
+    fixture = "sml410_unsafe_alter_field"
+
+    def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
+        for snap in self.snapshots(ctx, history, name, ALTER_FIELD):
+            if not snap.op.runs_on_database or snap.field is None or not snap.field.certain:
+                continue
+            new_call = snap.op.arg(2, "field")
+            if new_call is None or new_call.kind != CALL:
+                continue
+            new = field_state(snap.field.name, new_call)
+            problem = self._problem(snap.field, new)
+            if problem is not None:
+                model = snap.op.arg(0, "model_name")
+                target = f"{model.const if model is not None else '?'}.{snap.field.name}"
+                yield self.at_op(ctx, snap.op, target=target, problem=problem)
+
+    @staticmethod
+    def _problem(old: FieldState, new: FieldState) -> str | None:
+        old_type, new_type = _db_type(old), _db_type(new)
+        if old_type is None or new_type is None:
+            return None
+        if old_type != new_type:
+            if (old_type, new_type) in SAFE_TYPE_CHANGES:
+                return None
+            return f"changes the column from {old_type} ({old.kind}) to {new_type} ({new.kind})"
+        if old_type == "varchar":
+            old_len, new_len = old.kw("max_length"), new.kw("max_length")
+            if old_len is not None and new_len is not None and old_len.is_const(int) and new_len.is_const(int) and new_len.const < old_len.const:
+                return f"narrows `max_length` from {old_len.const} to {new_len.const}"
+        if old_type == "numeric":
+            for key in ("max_digits", "decimal_places"):
+                a, b = old.kw(key), new.kw(key)
+                if a is not None and b is not None and a.is_const(int) and b.is_const(int) and b.const < a.const:
+                    return f"narrows `{key}` from {a.const} to {b.const}"
+        return None
+
+
+__all__ = ["ModelEntry"]
