@@ -99,3 +99,32 @@ def test_lockfile_parser() -> None:
     assert lock.entries["uptime"] == ("0001_a", 10)
     assert lock.duplicates["sentry"] == [8, 11]
     assert [n for n, _ in lock.malformed] == [12, 13]
+
+
+def _fields(index: ProjectIndex, model: str) -> dict[str, tuple[str, bool | None, bool]]:
+    state = index.histories["uptime"].models[model]
+    return {f.name: (f.kind, f.null, f.has_db_default) for f in state.fields.values()}
+
+
+def test_replay_matches_a_real_apps_models() -> None:
+    """fixtures/projects/replay_uptime restates the real uptime app (squash 0001..0055, then 0056)."""
+    index = ProjectIndex(str(REPO / "fixtures/projects/replay_uptime"), use_cache=False)
+    history = index.histories["uptime"]
+    assert history.order == ["0001_squashed_0055_backfill_2xx_status_assertion", "0056_encrypt_uptime_subscription_headers_body"]
+    assert not history.problems and not history.uncertain
+    subscription = _fields(index, "uptimesubscription")
+    assert subscription["headers"] == ("EncryptedJSONField", False, True)  # altered by 0056
+    assert subscription["body"] == ("EncryptedTextField", True, False)
+    assert subscription["status"] == ("SmallIntegerField", False, True)
+    assert subscription["date_added"][1] is True  # DefaultFieldsModelExisting keeps it nullable
+    capture = _fields(index, "uptimeresponsecapture")
+    assert capture["uptime_subscription"][0] == "FlexibleForeignKey"
+    region = _fields(index, "uptimesubscriptionregion")
+    assert region["mode"] == ("CharField", False, True)
+    # and the model files declare exactly those fields (own, inherited from a base in another
+    # file, and the implicit ones of Sentry's abstract bases)
+    from sentry_model_lint.rules.project import _declared_fields
+
+    for (app, name), entry in index.models.items():
+        declared = set(_declared_fields(entry))
+        assert declared == set(_fields(index, name)), name

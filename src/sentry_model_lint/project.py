@@ -117,6 +117,7 @@ class ProjectIndex:
         self.broken: dict[str, str] = {}
         self._facts: dict[str, ModuleFacts | None] = {}
         self._lookups: dict[str, ClassFact | None] = {}
+        self._histories: dict[str, AppHistory | None] = {}
 
     # --- files ------------------------------------------------------------------------------------
     @cached_property
@@ -232,22 +233,23 @@ class ProjectIndex:
 
     # --- migrations -----------------------------------------------------------------------------
     @cached_property
-    def histories(self) -> dict[str, AppHistory]:
-        migrations = self._scan[0]
-        files = {app: [(p, f) for p in paths if (f := self.facts_of(p)) is not None and f.migration is not None] for app, paths in migrations.items()}
-        names = {app: {f.info.stem for _, f in items} for app, items in files.items()}
-        # a squash also answers for the names it replaces
-        for app, items in files.items():
-            for _, facts in items:
-                replaces = facts.migration.attr_value("replaces") if facts.migration else None
-                if replaces is not None:
-                    for item in replaces.items:
-                        if len(item.items) == 2 and item.items[0].is_str and item.items[0].const == app and item.items[1].is_str:
-                            names[app].add(str(item.items[1].const))
-        return {app: build_history(app, items, names) for app, items in files.items() if items}
+    def app_names(self) -> dict[str, set[str]]:
+        """Migration names of every app, from file names alone (no parsing)."""
+        return {app: {os.path.basename(p)[:-3] for p in paths} for app, paths in self._scan[0].items()}
 
     def history_for(self, app: str | None) -> AppHistory | None:
-        return self.histories.get(app) if app else None
+        """One app's history, built on first use (an editor linting one file builds one app)."""
+        if not app or app not in self._scan[0]:
+            return None
+        if app not in self._histories:
+            items = [(p, f) for p in self._scan[0][app] if (f := self.facts_of(p)) is not None and f.migration is not None]
+            self._histories[app] = build_history(app, items, self.app_names) if items else None
+        return self._histories[app]
+
+    @property
+    def histories(self) -> dict[str, AppHistory]:
+        """Every app's history (builds them all)."""
+        return {app: h for app in sorted(self._scan[0]) if (h := self.history_for(app)) is not None}
 
     # --- models ---------------------------------------------------------------------------------
     @cached_property

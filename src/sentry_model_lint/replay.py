@@ -53,6 +53,7 @@ NO_STATE_CHANGE = frozenset(
     }
 )
 _NUMBER = re.compile(r"^(\d+)_")
+_SQUASHED = re.compile(r"^\d+_squashed_(\d+)_")
 KEPT_KEYWORDS = ("null", "db_default", "db_constraint", "max_length", "max_digits", "decimal_places", "db_column", "to", "primary_key")
 
 
@@ -272,7 +273,7 @@ def _check_graph(history: AppHistory, other_apps: dict[str, set[str]]) -> None:
                 target = history.aliases.get(name, name)
                 if target not in nodes:
                     problems.append(GraphProblem("missing", node.name, f"depends on `{app}.{name}`, which does not exist: depend on the previous migration", value))
-            elif app in other_apps and name not in other_apps[app]:
+            elif app in other_apps and name not in other_apps[app] and not _squashed_away(name, other_apps[app]):
                 problems.append(GraphProblem("missing", node.name, f"depends on `{app}.{name}`, which does not exist in app `{app}`", value))
         if node.number is None:
             continue
@@ -283,6 +284,18 @@ def _check_graph(history: AppHistory, other_apps: dict[str, set[str]]) -> None:
                     problems.append(GraphProblem("not-previous", node.name, f"depends on `{target}`, not on the previous migration `{previous}`: keep the history linear", value))
             if not same and node.name != first and not node.replaces:
                 problems.append(GraphProblem("no-dependency", node.name, f"does not depend on the previous migration `{previous}` of its app"))
+
+
+def _squashed_away(name: str, names: set[str]) -> bool:
+    """Whether another app's squash (``0001_squashed_1118_...``) covers the migration ``name``."""
+    number = number_of(name)
+    if number is None:
+        return False
+    for other in names:
+        match = _SQUASHED.match(other)
+        if match and number <= int(match.group(1)):
+            return True
+    return False
 
 
 def _order(history: AppHistory) -> None:
