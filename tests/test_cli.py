@@ -125,3 +125,18 @@ def test_readme_rule_table_is_current() -> None:
     start = readme.index("<!-- rules:start -->\n") + len("<!-- rules:start -->\n")
     end = readme.index("<!-- rules:end -->")
     assert readme[start:end] == render_markdown_table(), "regenerate the README table from the registry"
+
+
+def test_broken_file_elsewhere_is_a_warning_and_no_project_turns_the_index_off(tmp_path: Path, capsys) -> None:
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO / "fixtures" / "example_repo", repo, ignore=shutil.ignore_patterns(".sentry_model_lint_cache"))
+    (repo / "src" / "sentry" / "workflow_engine" / "migrations" / "zz_broken.py").write_text("def (:\n")
+    leaf = repo / "src/sentry/workflow_engine/migrations/0005_detector_autovacuum_settings.py"
+    assert main(["check", str(leaf)]) == 1
+    captured = capsys.readouterr()
+    assert "SML404" in captured.out
+    assert "zz_broken.py" in captured.err and "warning" in captured.err and "Traceback" not in captured.err
+    assert main(["check", "--no-project", str(leaf)]) == 1
+    assert "SML404" not in capsys.readouterr().out

@@ -132,3 +132,30 @@ def test_files_under_tests_and_fixtures_are_skipped(project: Path) -> None:
         target.mkdir(parents=True)
         (target / "widget.py").write_text(MODEL.replace("{noqa}", ""))
     assert parse(flake8("--select", "SML", "tests", "fixtures", cwd=project).stdout) == []
+
+
+def test_editor_case_one_file_gets_its_project_findings() -> None:
+    """flake8 on a single migration reports the project findings that belong to that file."""
+    example = REPO / "fixtures" / "example_repo"
+    leaf = "src/sentry/workflow_engine/migrations/0005_detector_autovacuum_settings.py"
+    rows = parse(flake8("--select", "SML", leaf, cwd=example).stdout)
+    assert {(r["line"], r["code"]) for r in rows} == {("1", "SML404"), ("23", "SML240")}
+    model = "src/sentry/workflow_engine/models/detector_workflow.py"
+    rows = parse(flake8("--select", "SML4", model, cwd=example).stdout)
+    assert [(r["line"], r["code"]) for r in rows] == [("10", "SML409")]
+
+
+def test_project_rules_follow_the_project_setting(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.sentry-model-lint]\nproject-index = false\n")
+    models = project / "src" / "sentry" / "models"
+    (models / "__init__.py").write_text("from .a import A\n")
+    (models / "a.py").write_text(
+        "from sentry.backup.scopes import RelocationScope\n"
+        "from sentry.db.models import Model, cell_silo_model\n\n\n"
+        "@cell_silo_model\nclass A(Model):\n    __relocation_scope__ = RelocationScope.Excluded\n"
+    )
+    (models / "b.py").write_text((models / "a.py").read_text().replace("class A", "class B"))
+    assert parse(flake8("--select", "SML4", "src", cwd=project).stdout) == []
+    (project / "pyproject.toml").write_text("[tool.sentry-model-lint]\n")
+    rows = parse(flake8("--select", "SML4", "src", cwd=project).stdout)
+    assert [(Path(r["path"]).name, r["code"]) for r in rows] == [("b.py", "SML409")]

@@ -108,7 +108,7 @@ class DeleteWithoutPending(MigrationProjectRule):
         "deletion state\"), as it refuses marking a target pending twice."
     )
     instead = "A `MOVE_TO_PENDING` migration, deployed, then the `DELETE` migration."
-    fixture = "sml401_delete_without_pending"
+    fixture = "sml401_deletion_without_pending"
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
         for snap in self.snapshots(ctx, history, name, SAFE_REMOVE_FIELD, SAFE_DELETE_MODEL):
@@ -144,7 +144,7 @@ class PendingNotReady(MigrationProjectRule):
         "of the target. Sentry refuses both when the migration is applied."
     )
     instead = "An earlier migration that makes the field `null=True` (or gives it `db_default=`) and sets `db_constraint=False` on foreign keys."
-    fixture = "sml402_pending_not_ready"
+    fixture = "sml402_pending_not_nullable"
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
         for snap in self.snapshots(ctx, history, name, SAFE_REMOVE_FIELD, SAFE_DELETE_MODEL):
@@ -179,7 +179,7 @@ class DeletedTableNotInRouter(MigrationProjectRule):
         "table-drop migration. The entry belongs in the same change as the pending phase."
     )
     instead = "`historical_silo_assignments = {..., \"sentry_widget\": SiloMode.CELL}` in `SiloRouter`."
-    fixture = "sml403_deleted_table_not_in_router"
+    fixture = "sml403_router_missing_table"
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
         assert ctx.project is not None
@@ -285,7 +285,7 @@ class BackfillWithoutTest(MigrationProjectRule):
     summary = "A migration with a non-noop `RunPython` that no `TestMigrations` names in `migrate_to`."
     why = "Sentry's guide: a migration that backfills or transforms data is logic, and it must have a test (`TestMigrations`, one test method, seeded with the historical models)."
     instead = "`tests/sentry/migrations/test_<number>_<name>.py` with `migrate_from` = the previous migration and `migrate_to` = this one."
-    fixture = "sml407_backfill_without_test"
+    fixture = "sml407_run_python_without_test"
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
         assert ctx.project is not None
@@ -304,7 +304,7 @@ class MigrationTestTargets(ProjectRule):
     summary = "Migration test whose `migrate_to` does not exist in its app, or whose `migrate_from` is not the previous migration of `migrate_to`."
     why = "`TestMigrations` migrates to `migrate_from`, seeds, then migrates to `migrate_to`: a missing name fails the test, and a `migrate_from` further back runs other migrations in between and tests something else."
     instead = "`migrate_to` = the migration under test, `migrate_from` = the migration just before it in the same app."
-    fixture = "sml408_migration_test_targets"
+    fixture = "sml408_migration_test_target"
 
     def check_project(self, ctx: Context, project: ProjectIndex) -> Iterator[Violation]:
         for view in migration_tests(ctx.facts):
@@ -367,6 +367,7 @@ class CrossSiloForeignKey(ModelProjectRule):
         "hybrid-cloud keys that do not cross silos."
     )
     instead = "`FlexibleForeignKey` within a silo; `HybridCloudForeignKey(\"app.Model\", on_delete=...)` on a `*_id` field across silos."
+    notes = NOTE + " A `HybridCloudForeignKey` to a model with global ids (`@snowflake_id_model`, such as Organization and Project) is accepted within a silo, as Sentry accepts it. Models with several silos, or whose silo is unknown, are skipped."
     fixture = "sml406_cross_silo_foreign_key"
 
     def check_model(self, ctx: Context, project: ProjectIndex, entry: ModelEntry) -> Iterator[Violation]:
@@ -388,6 +389,8 @@ class CrossSiloForeignKey(ModelProjectRule):
             crosses = target.silo != entry.silo
             if crosses == cross_wanted:
                 continue
+            if cross_wanted and _global_ids(target):
+                continue  # Sentry accepts hybrid-cloud keys to models with global (snowflake) ids
             advice = (
                 "use `HybridCloudForeignKey` on a `*_id` field" if crosses else "use `FlexibleForeignKey`: both models share a database"
             )
@@ -403,6 +406,16 @@ class CrossSiloForeignKey(ModelProjectRule):
                 silo=next(iter(entry.silo)).lower(),
                 advice=advice,
             )
+
+
+def _global_ids(entry: ModelEntry) -> bool:
+    """Models whose ids are unique across silos (``@snowflake_id_model`` or ``SnowflakeIdMixin``)."""
+    for cls in entry.info.lineage():
+        if any((d.ref or d.call_ref or "").endswith("snowflake_id_model") for d in cls.decorators):
+            return True
+        if any((b.ref or "").endswith("SnowflakeIdMixin") for b in cls.bases):
+            return True
+    return False
 
 
 @register
@@ -491,7 +504,7 @@ class ModelStateDrift(ModelProjectRule):
     why = "Model code and migrations must describe the same schema: a field the migrations never add is a missing migration, and a field still pending deletion must not be used by code."
     instead = "`sentry django makemigrations <app>` and commit the migration."
     notes = NOTE + " Off by default: a model is compared with its app's history field by field, which is only as exact as the replay."
-    fixture = "sml412_model_migration_drift"
+    fixture = "sml412_model_missing_from_state"
 
     def check_model(self, ctx: Context, project: ProjectIndex, entry: ModelEntry) -> Iterator[Violation]:
         if not entry.info.concrete or not entry.info.sentry or entry.app is None:
