@@ -1,30 +1,35 @@
-"""The command line: ``sentry-model-lint check PATH...``, ``rule CODE``, ``rules``.
+"""The command line: ``check``, ``baseline``, ``rule CODE``, ``rules``.
 
-Exit codes: 0 no findings, 1 findings (a file that cannot be parsed counts as one), 2 usage or
-configuration error (bad option, missing path, broken ``pyproject.toml``), 3 internal error.
+Exit codes: 0 no findings, 1 findings (a file that cannot be parsed counts as one, and so do
+pending fixes under ``--diff``), 2 usage or configuration error (bad option, missing path,
+broken ``pyproject.toml`` or baseline), 3 internal error (a bug in a rule).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import stat
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sentry_model_lint import __version__
+from sentry_model_lint.baseline import Baseline, key_of
 from sentry_model_lint.config import Config, ConfigError, load_for_root, parse_codes
+from sentry_model_lint.discover import Walker, exclusion_spec
 from sentry_model_lint.docs import render_rule, render_rule_table
-from sentry_model_lint.engine import lint_file
+from sentry_model_lint.engine import FileResult, lint_file, lint_source
 from sentry_model_lint.noqa import filter_violations
 from sentry_model_lint.paths import find_root
-from sentry_model_lint.rules.base import get_rule
+from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, statistics, write
+from sentry_model_lint.rules.base import Fix, Violation, get_rule
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-
-#: folders never walked into (explicitly named files are still checked)
-SKIP_DIRS = frozenset(
-    {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", ".eggs", ".sentry_model_lint_cache"}
-)
+DEFAULT_BASELINE = ".sentry-model-lint-baseline.json"
 
 
 class UsageError(Exception):
@@ -37,92 +42,282 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _selection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    parser.add_argument("--select", help="codes or prefixes to enable, comma-separated (default: the default-on rules)")
+    parser.add_argument("--extend-select", help="codes or prefixes to enable on top of the selection")
+    parser.add_argument("--ignore", help="codes or prefixes to disable")
+    parser.add_argument("--no-project", action="store_true", help="per-file rules only: no project index, no SML4xx")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the facts cache")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sentry-model-lint", description="Static checks for Sentry's Django models and migrations.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     check = sub.add_parser("check", help="lint files and folders")
-    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    check.add_argument("--select", help="comma-separated codes or prefixes to enable (default: the default-on rules)")
-    check.add_argument("--extend-select", help="codes or prefixes to enable on top of the selection")
-    check.add_argument("--ignore", help="comma-separated codes or prefixes to disable")
+    _selection_options(check)
+    check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    check.add_argument("--statistics", action="store_true", help="count the findings of each code at the end")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    check.add_argument("--no-project", action="store_true", help="per-file rules only: no project index, no SML4xx")
-    check.add_argument("--no-cache", action="store_true", help="do not read or write the facts cache")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a diff instead of writing them")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff, also apply unsafe fixes")
+    check.add_argument("--baseline", metavar="FILE", help="suppress the findings recorded in this baseline file")
+    check.add_argument("--show-stale-baseline", action="store_true", help="report baseline entries that no longer match a finding")
+    check.add_argument("--quiet", action="store_true", help="no progress or summary on a terminal")
+    base = sub.add_parser("baseline", help="record today's findings so that only new ones are reported")
+    _selection_options(base)
+    base.add_argument("--output", metavar="FILE", help=f"where to write it (default: the configured baseline, else {DEFAULT_BASELINE} at the project root)")
     rule = sub.add_parser("rule", help="print the documentation of a rule")
     rule.add_argument("code")
     sub.add_parser("rules", help="list every rule")
     return parser
 
 
-def iter_python_files(path: str) -> Iterator[str]:
-    if os.path.isfile(path) or not os.path.isdir(path):
-        yield path
-        return
-    for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info"))
-        for name in sorted(filenames):
-            if name.endswith(".py"):
-                yield os.path.join(dirpath, name)
+@dataclass
+class Run:
+    """State of one ``check`` or ``baseline`` run."""
+
+    overrides: dict[str, object]
+    configs: dict[str | None, Config] = field(default_factory=dict)
+    walkers: dict[str | None, Walker] = field(default_factory=dict)
+    internal: list[str] = field(default_factory=list)
+
+    def config_for(self, root: str | None) -> Config:
+        config = self.configs.get(root)
+        if config is None:
+            config = load_for_root(root)
+            changes = {k: v for k, v in self.overrides.items() if v is not None}
+            if changes:
+                config = config.with_options(**changes)
+            self.configs[root] = config
+        return config
+
+    def walker_for(self, root: str | None) -> Walker:
+        walker = self.walkers.get(root)
+        if walker is None:
+            config = self.config_for(root)
+            walker = Walker(root, exclusion_spec(config.exclude, config.extend_exclude))
+            self.walkers[root] = walker
+        return walker
+
+    def files(self, given: str) -> list[str]:
+        start = given if os.path.isdir(given) else os.path.dirname(os.path.abspath(given))
+        root = find_root(os.path.abspath(start))
+        return list(self.walker_for(root).files(given))
 
 
-def _config_for(path: str, cache: dict[str | None, Config], overrides: dict[str, object]) -> Config:
-    root = find_root(os.path.dirname(os.path.abspath(path)))
-    config = cache.get(root)
-    if config is None:
-        config = load_for_root(root)
-        cache[root] = config
-    changes = {k: v for k, v in overrides.items() if v is not None}
-    return config.with_options(**changes) if changes else config
-
-
-def run_check(args: argparse.Namespace) -> int:
-    overrides: dict[str, object] = {
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    return {
         "select": parse_codes(args.select, "--select") if args.select else None,
         "extend_select": parse_codes(args.extend_select, "--extend-select") if args.extend_select else None,
         "ignore": parse_codes(args.ignore, "--ignore") if args.ignore else None,
         "project_index": False if args.no_project else None,
         "use_cache": False if args.no_cache else None,
     }
-    configs: dict[str | None, Config] = {}
-    findings = 0
+
+
+def relpath_for(path: str, root: str | None) -> str:
+    if root is None:
+        return os.path.abspath(path).replace(os.sep, "/")
+    return os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+
+
+def reported(result: FileResult, config: Config, root: str | None) -> list[Violation]:
+    """Findings after ``# noqa`` and ``per-file-ignores``."""
+    violations = filter_violations(result.violations, result.source or "")
+    ignored = config.ignored_in(relpath_for(result.path, root))
+    if ignored:
+        violations = [v for v in violations if not v.code.startswith(ignored)]
+    return violations
+
+
+class Progress:
+    """A one-line progress indicator and summary on stderr, only when it is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def update(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self.enabled and total > 20 and now - self.last > 0.1:
+            self.last = now
+            sys.stderr.write(f"\rchecking {done}/{total} files")
+            sys.stderr.flush()
+
+    def finish(self, files: int, findings: int, fixed: int) -> None:
+        if not self.enabled:
+            return
+        took = time.monotonic() - self.start
+        fixed_text = f", {fixed} fixed" if fixed else ""
+        sys.stderr.write(f"\r\033[Kchecked {files} files in {took:.2f}s: {findings} findings{fixed_text}\n")
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Replace a file's content through a temporary file and a rename, keeping its mode."""
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".sml-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _fixable(violation: Violation, unsafe: bool) -> bool:
+    rule = get_rule(violation.code)
+    return rule is not None and (rule.fix is Fix.SAFE or (unsafe and rule.fix is Fix.UNSAFE))
+
+
+def _fix(path: str, result: FileResult, violations: list[Violation], args: argparse.Namespace, config: Config) -> tuple[FileResult, int, str | None]:
+    """Apply (or, with --diff, show) the fixes; returns the result to report, the number of
+    findings fixed, and the diff."""
+    candidates = [v for v in violations if _fixable(v, args.unsafe_fixes)]
+    if not candidates or result.source is None:
+        return result, 0, None
+    from sentry_model_lint.fixes import apply_fixes
+
+    outcome = apply_fixes(result.source, candidates, unsafe=args.unsafe_fixes)
+    if outcome.source == result.source:
+        return result, 0, None
+    if args.diff:
+        before, after = result.source.splitlines(keepends=True), outcome.source.splitlines(keepends=True)
+        return result, 0, "".join(difflib.unified_diff(before, after, f"a/{path}", f"b/{path}"))
+    write_atomically(path, outcome.source)
+    return lint_source(outcome.source, path, config), len(outcome.fixed), None
+
+
+def run_check(args: argparse.Namespace) -> int:
+    run = Run(_overrides(args))
+    findings: list[Finding] = []
     missing = False
-    internal = False
-    out = sys.stdout
+    fixed_total = 0
+    diffs: list[str] = []
+    baselines: dict[str, Baseline] = {}
+    checked: dict[str, set[str]] = {}
+    all_files: list[tuple[str, str | None]] = []
     for given in args.paths:
         if not os.path.exists(given):
             print(f"sentry-model-lint: {given}: no such file or directory", file=sys.stderr)
             missing = True
             continue
-        for path in iter_python_files(given):
-            config = _config_for(path, configs, overrides)
-            result = lint_file(path, config)
-            if result.error is not None:
-                err = result.error
-                out.write(f"{path}:{err.line}:{err.col}: E999 {err.message}\n")
-                findings += 1
-                continue
-            for message in result.internal_errors:
-                print(f"sentry-model-lint: internal error, please report it: {message}", file=sys.stderr)
-                internal = True
-            for v in filter_violations(result.violations, result.source or ""):
-                out.write(f"{path}:{v.line}:{v.col + 1}: {v.code} {v.message}\n")
-                findings += 1
-    reported = set()
-    from sentry_model_lint.project import open_indexes
-
-    for index in open_indexes():
-        for path, message in sorted(index.broken.items()):
-            if path not in reported:
-                reported.add(path)
-                print(f"sentry-model-lint: warning: {path}: {message} (project rules leave it out)", file=sys.stderr)
+        for path in run.files(given):
+            all_files.append((path, find_root(os.path.dirname(os.path.abspath(path)))))
+    progress = Progress(not args.quiet)
+    for number, (path, root) in enumerate(all_files, start=1):
+        progress.update(number, len(all_files))
+        config = run.config_for(root)
+        result = lint_file(path, config)
+        if result.error is not None:
+            err = result.error
+            findings.append(Finding(path, err.line, err.col, SYNTAX_ERROR, err.message))
+            continue
+        run.internal.extend(result.internal_errors)
+        violations = reported(result, config, root)
+        if (args.fix or args.diff) and violations:
+            result, fixed, diff = _fix(path, result, violations, args, config)
+            fixed_total += fixed
+            if diff:
+                diffs.append(diff)
+            violations = reported(result, config, root)
+        baseline = _baseline_for(args, config, root, baselines)
+        rel = relpath_for(path, root)
+        if baseline is not None:
+            checked.setdefault(baseline.path, set()).add(rel)
+            violations = [v for v in violations if not baseline.suppresses(key_of(rel, v))]
+        findings.extend(Finding(path, v.line, v.col + 1, v.code, v.message, v.symbol) for v in violations)
+    stale = 0
+    if args.show_stale_baseline:
+        for baseline in baselines.values():
+            for (rel, code, symbol), count in baseline.stale(checked.get(baseline.path)):
+                stale += count
+                print(f"{rel}: stale baseline entry {code} {symbol}" + (f" (x{count})" if count > 1 else ""))
+    out = sys.stdout
+    if args.diff:
+        for diff in diffs:
+            out.write(diff)
+    write(findings, args.format, out)
+    if args.statistics:
+        statistics(findings, out)
+    progress.finish(len(all_files), len(findings), fixed_total)
+    _warn_about_broken_files()
+    for message in run.internal:
+        print(f"sentry-model-lint: internal error, please report it: {message}", file=sys.stderr)
     if missing:
         return EXIT_USAGE
-    if internal:
+    if run.internal:
         return EXIT_INTERNAL
-    if findings and not args.exit_zero:
+    if (findings or stale or diffs) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _baseline_for(args: argparse.Namespace, config: Config, root: str | None, cache: dict[str, Baseline]) -> Baseline | None:
+    if args.baseline:
+        path = os.path.abspath(args.baseline)
+    elif config.baseline and root is not None:
+        path = os.path.join(root, config.baseline)
+    else:
+        return None
+    if path not in cache:
+        cache[path] = Baseline.load(path)
+        cache[path].path = path
+    return cache[path]
+
+
+def _warn_about_broken_files() -> None:
+    from sentry_model_lint.project import open_indexes
+
+    seen = set()
+    for index in open_indexes():
+        for path, message in sorted(index.broken.items()):
+            if path not in seen:
+                seen.add(path)
+                print(f"sentry-model-lint: warning: {path}: {message} (project rules leave it out)", file=sys.stderr)
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    run = Run(_overrides(args))
+    keys_by_file: dict[str, list] = {}
+    missing = False
+    for given in args.paths:
+        if not os.path.exists(given):
+            print(f"sentry-model-lint: {given}: no such file or directory", file=sys.stderr)
+            missing = True
+            continue
+        for path in run.files(given):
+            root = find_root(os.path.dirname(os.path.abspath(path)))
+            config = run.config_for(root)
+            result = lint_file(path, config)
+            if result.error is not None:
+                continue
+            run.internal.extend(result.internal_errors)
+            if args.output:
+                target = os.path.abspath(args.output)
+            elif config.baseline and root is not None:
+                target = os.path.join(root, config.baseline)
+            else:
+                target = os.path.join(root or os.getcwd(), DEFAULT_BASELINE)
+            rel = relpath_for(path, root)
+            keys_by_file.setdefault(target, []).extend(key_of(rel, v) for v in reported(result, config, root))
+    if missing:
+        return EXIT_USAGE
+    for target, keys in sorted(keys_by_file.items()):
+        count = Baseline.write(target, keys)
+        print(f"wrote {count} findings to {target}", file=sys.stderr)
+    if not keys_by_file:
+        print("sentry-model-lint: no Python files to record", file=sys.stderr)
+    return EXIT_INTERNAL if run.internal else EXIT_CLEAN
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,7 +325,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command == "check":
+            if args.fix and args.diff:
+                raise UsageError("--fix and --diff cannot be used together")
             return run_check(args)
+        if args.command == "baseline":
+            return run_baseline(args)
         if args.command == "rule":
             rule = get_rule(args.code)
             if rule is None:

@@ -37,6 +37,23 @@ class Config:
     #: build the project index and run the SML4xx rules (and cross-file inheritance)
     project_index: bool = True
     use_cache: bool = True
+    exclude: tuple[str, ...] | None = None  # None: the default exclusions
+    extend_exclude: tuple[str, ...] = ()
+    #: gitignore-style pattern -> code prefixes ignored in matching files
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    baseline: str | None = None  # path of the baseline file, relative to the project root
+
+    def ignored_in(self, relpath: str) -> tuple[str, ...]:
+        """Code prefixes that ``per-file-ignores`` turns off for a path (relative, posix)."""
+        if not self.per_file_ignores:
+            return ()
+        import pathspec
+
+        out: list[str] = []
+        for pattern, codes in self.per_file_ignores:
+            if pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(relpath):
+                out.extend(codes)
+        return tuple(out)
 
     def is_enabled(self, code: str, default_on: bool) -> bool:
         explicit = (*(self.select or ()), *self.extend_select)
@@ -79,7 +96,19 @@ def parse_codes(value: object, key: str) -> tuple[str, ...]:
 
 
 def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Config:
-    known = {"select", "extend-select", "ignore", "import-aliases", "large-tables", "project-index", "cache"}
+    known = {
+        "select",
+        "extend-select",
+        "ignore",
+        "import-aliases",
+        "large-tables",
+        "project-index",
+        "cache",
+        "exclude",
+        "extend-exclude",
+        "per-file-ignores",
+        "baseline",
+    }
     for key in ("project-index", "cache"):
         if key in data and not isinstance(data[key], bool):
             raise ConfigError(f"{source}: `{key}` must be true or false")
@@ -96,7 +125,24 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
         large = [t for t in large.replace(",", " ").split() if t]
     if not isinstance(large, list) or not all(isinstance(t, str) and t.strip() for t in large):
         raise ConfigError(f"{source}: `large-tables` must be a list of table names, like [\"sentry_groupedmessage\"]")
+    patterns = {}
+    for key in ("exclude", "extend-exclude"):
+        value = data.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ConfigError(f"{source}: `{key}` must be a list of gitignore-style patterns")
+        patterns[key] = tuple(value) if value is not None else None
+    pfi = data.get("per-file-ignores", {})
+    if not isinstance(pfi, dict):
+        raise ConfigError(f"{source}: `per-file-ignores` must be a table of pattern = [codes]")
+    per_file = tuple((str(k), parse_codes(v, f"per-file-ignores.{k}")) for k, v in pfi.items())
+    baseline = data.get("baseline")
+    if baseline is not None and (not isinstance(baseline, str) or not baseline.strip()):
+        raise ConfigError(f"{source}: `baseline` must be a file path")
     return Config(
+        exclude=patterns["exclude"],
+        extend_exclude=patterns["extend-exclude"] or (),
+        per_file_ignores=per_file,
+        baseline=baseline,
         large_tables=tuple(t.strip().lower() for t in large),
         project_index=data.get("project-index", True),
         use_cache=data.get("cache", True),

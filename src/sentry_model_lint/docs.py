@@ -60,3 +60,37 @@ def render_markdown_table() -> str:
     for rule in all_rules():
         rows.append(f"| {rule.code} | {rule.name} | {'on' if rule.default_on else 'off'} | {rule.summary} |")
     return "\n".join(rows) + "\n"
+
+
+def render_rules_markdown() -> str:
+    """docs/rules.md: every rule's documentation (kept current by a test)."""
+    out = [
+        "# Rules",
+        "",
+        "Generated from the rule registry by `python -m sentry_model_lint.docs > docs/rules.md`;",
+        "`sentry-model-lint rule CODE` prints the same text. Do not edit by hand.",
+        "",
+        render_markdown_table(),
+    ]
+    for rule in all_rules():
+        out += [f"## {rule.code} `{rule.name}`", "", rule.summary, ""]
+        out.append(f"- Default: {'on' if rule.default_on else 'off (enable with `--select ' + rule.code + '`)'}")
+        out.append(f"- {_fix_line(rule)}")
+        out += ["", f"**Why.** {rule.why}", "", f"**Use instead.** {rule.instead}", ""]
+        if rule.notes:
+            out += [f"**Notes.** {rule.notes}", ""]
+        fixture = getattr(rule, "fixture", "")
+        if fixture:
+            out += [f"Example repositories: `fixtures/projects/{fixture}/bad` (reported) and `.../clean`.", ""]
+        for label, valid in (("Reported", False), ("Correct", True)):
+            examples = rule.examples(valid=valid)
+            if examples:
+                path, source = examples[0]
+                out += [f"{label} (`{path}`):", "", "```python", strip_expect_marks(source).rstrip("\n"), "```", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    sys.stdout.write(render_rules_markdown())

@@ -9,17 +9,20 @@ selected.
 from __future__ import annotations
 
 import ast
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 from sentry_model_lint import __version__
+from sentry_model_lint.baseline import Baseline, key_of
 from sentry_model_lint.config import Config, ConfigError, load_for_root
 from sentry_model_lint.engine import lint_tree
 from sentry_model_lint.paths import classify, find_root
 from sentry_model_lint.rules.base import all_rules
 
 _CONFIGS: dict[str | None, Config] = {}
+_BASELINES: dict[str, Baseline | None] = {}
 _REPORTED: set[str] = set()
 
 
@@ -39,6 +42,19 @@ def _config_for(root: str | None) -> Config:
             config = Config()
         _CONFIGS[root] = config
     return config
+
+
+def _baseline_for(root: str | None, config: Config) -> Baseline | None:
+    if root is None or not config.baseline:
+        return None
+    path = os.path.join(root, config.baseline)
+    if path not in _BASELINES:
+        try:
+            _BASELINES[path] = Baseline.load(path)
+        except ConfigError as exc:
+            _warn_once(f"{exc} (no baseline applied)")
+            _BASELINES[path] = None
+    return _BASELINES[path]
 
 
 class Plugin:
@@ -79,9 +95,13 @@ class Plugin:
         if self.large_tables:
             config = config.with_options(large_tables=self.large_tables)
         errors: list[str] = []
+        baseline = _baseline_for(info.root, config)
+        rel = os.path.relpath(os.path.abspath(self.filename), info.root).replace(os.sep, "/") if info.root else ""
         for violation in lint_tree(
             self.tree, self.filename, config, info=info, lines=self.lines, internal_errors=errors
         ):
+            if baseline is not None and baseline.suppresses(key_of(rel, violation)):
+                continue
             yield violation.line, violation.col, violation.text(), type(self)
         for error in errors:
             _warn_once(f"internal error, please report it: {error}")

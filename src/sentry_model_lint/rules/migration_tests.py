@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sentry_model_lint.facts import AttrFact, ModuleFacts
 from sentry_model_lint.migration_facts import FunctionFact, TestClassFact
 from sentry_model_lint.names import TEST_MIGRATIONS
-from sentry_model_lint.rules.base import Context, Family, Rule, Violation
+from sentry_model_lint.rules.base import Context, Family, Fix, Rule, Violation
 from sentry_model_lint.rules.base import register as _register
 from sentry_model_lint.values import CALL, LIST, NAME, TUPLE, Value
 
@@ -188,6 +188,8 @@ class BackfillWidgetNoteTest(TestMigrations):  # expect: SML301
 @register
 class MigrateFromTo(MigrationTestRule):
     code = "SML302"
+    fix = Fix.SAFE
+    fix_title = "Write the migration names with double quotes"
     name = "migrate-from-to-literals"
     message = "migration test `{cls}`: {problem}"
     summary = "`migrate_from` / `migrate_to` missing, or not class-level double-quoted string literals."
@@ -294,6 +296,8 @@ class BackfillWidgetNoteTest(TestMigrations):
 @register
 class MisspelledHook(MigrationTestRule):
     code = "SML304"
+    fix = Fix.SAFE
+    fix_title = "Rename the method to the hook it meant"
     name = "misspelled-migration-hook"
     message = "`{name}` is never called by `TestMigrations`: {advice}"
     summary = "Misspelled hook that is never called (`setUpBeforeMigration`, `setup_before_migrations`, `setup_before_migration` without `apps`, ...)."
@@ -375,6 +379,8 @@ class BackfillWidgetNoteTest(TestMigrations):  # expect: SML305
 @register
 class PytestSkipDecorator(MigrationTestRule):
     code = "SML306"
+    fix = Fix.SAFE
+    fix_title = "`@pytest.skip(...)` -> `@pytest.mark.skip(...)`"
     name = "pytest-skip-decorator"
     message = "`@pytest.skip(...)` on class `{cls}` runs at import and skips (or breaks) the whole module: use `@pytest.mark.skip(reason=...)`"
     summary = "`@pytest.skip(...)` used as a class decorator."

@@ -14,7 +14,7 @@ from sentry_model_lint.names import (
     SAFE_REMOVE_FIELD,
     SAFE_RUN_SQL,
 )
-from sentry_model_lint.rules.base import Context, Family, Rule, Violation
+from sentry_model_lint.rules.base import Context, Family, Fix, Rule, Violation
 from sentry_model_lint.rules.base import register as _register
 from sentry_model_lint.values import CALL, CONST, DICT, LIST, NAME, TUPLE, Value
 
@@ -169,6 +169,8 @@ class Migration(migrations.Migration):  # expect: SML201
 @register
 class MissingPostDeployment(MigrationRule):
     code = "SML202"
+    fix = Fix.SAFE
+    fix_title = "Insert the standard comment block and `is_post_deployment = False`"
     name = "missing-is-post-deployment"
     message = "{problem}"
     summary = "No `is_post_deployment = <bool>` in the `Migration` class."
@@ -211,6 +213,8 @@ class Migration(CheckedMigration):  # expect: SML202
 @register
 class LegacyIsDangerous(MigrationRule):
     code = "SML203"
+    fix = Fix.SAFE
+    fix_title = "Rename `is_dangerous` to `is_post_deployment`"
     name = "legacy-is-dangerous"
     message = "`is_dangerous` is the legacy name: rename it to `is_post_deployment`"
     summary = "Legacy `is_dangerous` flag."
@@ -260,6 +264,8 @@ def _added_field(op: OperationFact) -> Value | None:
 @register
 class AddFieldDefault(MigrationRule):
     code = "SML210"
+    fix = Fix.SAFE
+    fix_title = "A literal `default=` becomes `db_default=`"
     name = "add-field-default"
     message = "`AddField` `{field}` sets `default=` but no `db_default=`: use `db_default={text}` instead of `default=` for columns with defaults"
     summary = "`AddField` with `default=` and no `db_default=`."
@@ -334,6 +340,8 @@ from sentry.new_migrations.monkey.state import DeletionAction
 @register
 class PlainRemoveField(MigrationRule):
     code = "SML220"
+    fix = Fix.UNSAFE
+    fix_title = "`SafeRemoveField(..., deletion_action=DeletionAction.MOVE_TO_PENDING)`, imports added"
     name = "plain-remove-field"
     message = "plain `RemoveField` drops `{target}` while deployed code may still read it: use `SafeRemoveField(..., deletion_action=DeletionAction.MOVE_TO_PENDING)` first, then `DeletionAction.DELETE` in a later migration"
     summary = "Plain `RemoveField` (use `SafeRemoveField` with the pending phase)."
@@ -357,6 +365,8 @@ class PlainRemoveField(MigrationRule):
 @register
 class PlainDeleteModel(MigrationRule):
     code = "SML221"
+    fix = Fix.UNSAFE
+    fix_title = "`SafeDeleteModel(..., deletion_action=DeletionAction.MOVE_TO_PENDING)`, imports added"
     name = "plain-delete-model"
     message = "plain `DeleteModel` drops table of `{target}` while deployed code may still use it: use `SafeDeleteModel(..., deletion_action=DeletionAction.MOVE_TO_PENDING)` first, then `DeletionAction.DELETE` in a later migration"
     summary = "Plain `DeleteModel` (use `SafeDeleteModel` with the pending phase)."
@@ -508,6 +518,8 @@ class DatabaseRename(MigrationRule):
 @register
 class RawRunSQL(MigrationRule):
     code = "SML240"
+    fix = Fix.UNSAFE
+    fix_title = "`RunSQL` -> `SafeRunSQL`, import added"
     name = "raw-run-sql"
     message = "raw `RunSQL` runs without Sentry's timeouts and checks (Sentry refuses it): use `SafeRunSQL` from `sentry.new_migrations.monkey.special`"
     summary = "Raw `RunSQL` (use `SafeRunSQL`), also inside `database_operations`."
@@ -586,6 +598,8 @@ def _reverse_code(op: OperationFact) -> Value | None:
 @register
 class RunPythonWithoutReverse(MigrationRule):
     code = "SML242"
+    fix = Fix.SAFE
+    fix_title = "Add `reverse_code=migrations.RunPython.noop`"
     name = "run-python-without-reverse"
     message = "`RunPython` has no reverse, so the migration cannot be rolled back (tests migrate backwards too): add `reverse_code=migrations.RunPython.noop`"
     summary = "`RunPython` without a reverse."

@@ -19,7 +19,7 @@ from sentry_model_lint.names import (
     last_part,
     sentry,
 )
-from sentry_model_lint.rules.base import Context, Family, Rule, Violation, register
+from sentry_model_lint.rules.base import Context, Family, Fix, Rule, Violation, register
 from sentry_model_lint.values import CALL, COMP, CONST, DICT, LAMBDA, LIST, NAME, SET, TUPLE, ATTR, Value
 
 # --- shared vocabulary --------------------------------------------------------------------------
@@ -421,6 +421,8 @@ class Token(Model):
 @register
 class LegacyExportFlag(Rule):
     code = "SML104"
+    fix = Fix.SAFE
+    fix_title = "Replace the legacy flag with `__relocation_scope__ = RelocationScope.Excluded` (for `False`)"
     name = "legacy-export-flag"
     family = Family.MODEL
     message = "`{attr}` is the legacy export flag: replace it with `__relocation_scope__ = RelocationScope.{scope}`"
@@ -509,6 +511,8 @@ class Widget(Model):  # expect: SML105
 @register
 class LegacySiloDecorator(Rule):
     code = "SML106"
+    fix = Fix.SAFE
+    fix_title = "Rename the decorator, and its import, to `cell_silo_model` / `control_silo_model`"
     name = "legacy-silo-decorator"
     family = Family.MODEL
     message = "`{old}` is a legacy silo name: use `@{new}`"
@@ -1280,6 +1284,8 @@ class Widget(Model):
 @register
 class MutableDefault(Rule):
     code = "SML130"
+    fix = Fix.SAFE
+    fix_title = "`default={}` -> `default=dict`, `[]` -> `list`, `set()` -> `set`"
     name = "mutable-default"
     family = Family.MODEL
     message = "`{field}` has a mutable `default={text}` shared by every row: {advice}"
@@ -1443,6 +1449,8 @@ def _count_or_id_name(name: str) -> bool:
 @register
 class UnboundedInteger(Rule):
     code = "SML133"
+    fix = Fix.SAFE
+    fix_title = "`BigIntegerField` -> `BoundedBigIntegerField` (import added)"
     name = "unbounded-integer"
     family = Family.MODEL
     message = "`{field}` is a plain `{kind}`: use `{bounded}` from `sentry.db.models` for keys, ids and counts"
@@ -1598,6 +1606,8 @@ class Widget(Model):
 @register
 class DefaultEvaluatedOnce(Rule):
     code = "SML136"
+    fix = Fix.SAFE
+    fix_title = "Drop the call parentheses: `default=uuid4()` -> `default=uuid4`"
     name = "default-evaluated-at-import"
     family = Family.MODEL
     message = "`{field}` has `default={text}`, evaluated once at import so every row gets the same value: {advice}"

@@ -1,0 +1,95 @@
+"""The baseline: today's findings, recorded so that adopting the linter on an old codebase starts
+quiet, and only new findings are reported.
+
+Entries are keyed by path (relative to the project root), code and the finding's stable symbol
+(``Model.field``, ``migration:op-path``), never by line, so edits elsewhere in a file do not wake
+old findings. A key holds a count: when a symbol has two findings of one code, fixing one leaves
+one suppressed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+
+from sentry_model_lint.config import ConfigError
+from sentry_model_lint.rules.base import Violation
+
+FORMAT = 1
+Key = tuple[str, str, str]
+
+
+def key_of(relpath: str, violation: Violation) -> Key:
+    return (relpath, violation.code, violation.symbol or f"line {violation.line}")
+
+
+class Baseline:
+    def __init__(self, path: str, entries: Counter[Key] | None = None) -> None:
+        self.path = path
+        self.entries: Counter[Key] = entries or Counter()
+        self._used: Counter[Key] = Counter()
+
+    @classmethod
+    def load(cls, path: str) -> Baseline:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"baseline file {path} does not exist: create it with `sentry-model-lint baseline`") from None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"baseline file {path} cannot be read: {exc}") from None
+        entries: Counter[Key] = Counter()
+        try:
+            if data.get("format") != FORMAT:
+                raise ValueError(f"unknown format {data.get('format')!r}")
+            for item in data["findings"]:
+                key = (str(item["path"]), str(item["code"]), str(item["symbol"]))
+                count = int(item.get("count", 1))
+                if count < 1:
+                    raise ValueError("count must be positive")
+                entries[key] += count
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"baseline file {path} is not a sentry-model-lint baseline: {exc}") from None
+        return cls(path, entries)
+
+    @staticmethod
+    def write(path: str, keys: Iterable[Key]) -> int:
+        counts = Counter(keys)
+        findings = [
+            {"path": p, "code": c, "symbol": s, "count": n} for (p, c, s), n in sorted(counts.items())
+        ]
+        data = {"tool": "sentry-model-lint", "format": FORMAT, "findings": findings}
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=2)
+                fh.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return sum(counts.values())
+
+    def suppresses(self, key: Key) -> bool:
+        """True (and one use taken) when the baseline still covers a finding with ``key``."""
+        if self._used[key] < self.entries[key]:
+            self._used[key] += 1
+            return True
+        return False
+
+    def stale(self, checked: set[str] | None = None) -> list[tuple[Key, int]]:
+        """Entries (with their unused count) that matched nothing in this run; ``checked`` limits
+        the answer to the files this run looked at."""
+        out = []
+        for key, count in sorted(self.entries.items()):
+            unused = count - self._used[key]
+            if unused > 0 and (checked is None or key[0] in checked):
+                out.append((key, unused))
+        return out

@@ -1,0 +1,158 @@
+"""Reporters: how findings are written out (text, json, sarif, github) and the statistics."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from sentry_model_lint import __version__
+from sentry_model_lint.rules.base import Fix, all_rules, get_rule, strip_expect_marks
+
+SYNTAX_ERROR = "E999"
+FORMATS = ("text", "json", "sarif", "github")
+INFO_URI = "https://develop.sentry.dev/database-migrations/"
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    column: int  # 1-based, as flake8 prints it
+    code: str
+    message: str
+    symbol: str = ""
+
+    @property
+    def rule_name(self) -> str:
+        rule = get_rule(self.code)
+        return rule.name if rule else "syntax-error"
+
+    @property
+    def fixable(self) -> bool:
+        rule = get_rule(self.code)
+        return bool(rule and rule.fix is not Fix.NONE)
+
+
+def write(findings: Sequence[Finding], fmt: str, out: TextIO) -> None:
+    {"text": _text, "json": _json, "sarif": _sarif, "github": _github}[fmt](findings, out)
+
+
+def _text(findings: Sequence[Finding], out: TextIO) -> None:
+    for f in findings:
+        out.write(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}\n")
+
+
+def _json(findings: Sequence[Finding], out: TextIO) -> None:
+    data = [
+        {
+            "path": f.path,
+            "line": f.line,
+            "column": f.column,
+            "code": f.code,
+            "name": f.rule_name,
+            "message": f.message,
+            "symbol": f.symbol,
+            "fixable": f.fixable,
+        }
+        for f in findings
+    ]
+    json.dump(data, out, indent=2)
+    out.write("\n")
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _github(findings: Sequence[Finding], out: TextIO) -> None:
+    for f in findings:
+        title = _escape_property(f"{f.code} {f.rule_name}")
+        out.write(
+            f"::error file={_escape_property(f.path)},line={f.line},col={f.column},title={title}::"
+            f"{_escape_data(f.code + ' ' + f.message)}\n"
+        )
+
+
+def sarif_rules() -> list[dict]:
+    rules = []
+    for rule in all_rules():
+        help_text = f"{rule.summary}\n\nWhy: {rule.why}\n\nUse instead: {rule.instead}"
+        if rule.notes:
+            help_text += f"\n\nNotes: {rule.notes}"
+        markdown = f"**{rule.summary}**\n\n{rule.why}\n\n**Use instead:** {rule.instead}"
+        examples = rule.examples(valid=False)
+        if examples:
+            markdown += "\n\n```python\n" + strip_expect_marks(examples[0][1]) + "```"
+        rules.append(
+            {
+                "id": rule.code,
+                "name": rule.name,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": rule.why},
+                "help": {"text": help_text, "markdown": markdown},
+                "defaultConfiguration": {"enabled": rule.default_on, "level": "error"},
+                "properties": {"family": rule.family.value, "fix": rule.fix.value},
+            }
+        )
+    return rules
+
+
+def sarif_document(findings: Sequence[Finding]) -> dict:
+    rules = sarif_rules()
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    results = []
+    for f in findings:
+        result: dict = {
+            "ruleId": f.code,
+            "level": "error",
+            "message": {"text": f.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.path.replace("\\", "/")},
+                        "region": {"startLine": max(1, f.line), "startColumn": max(1, f.column)},
+                    }
+                }
+            ],
+        }
+        if f.code in index:
+            result["ruleIndex"] = index[f.code]
+        if f.symbol:
+            result["partialFingerprints"] = {"symbol/v1": f"{f.code}:{f.symbol}"}
+        results.append(result)
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "sentry-model-lint",
+                        "version": __version__,
+                        "informationUri": INFO_URI,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+
+
+def _sarif(findings: Sequence[Finding], out: TextIO) -> None:
+    json.dump(sarif_document(findings), out, indent=2)
+    out.write("\n")
+
+
+def statistics(findings: Sequence[Finding], out: TextIO) -> None:
+    counts = Counter(f.code for f in findings)
+    for code, count in sorted(counts.items()):
+        name = get_rule(code).name if get_rule(code) else "syntax-error"
+        out.write(f"{count:<5} {code} {name}\n")
