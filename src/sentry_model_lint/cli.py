@@ -213,6 +213,8 @@ def run_check(args: argparse.Namespace) -> int:
             continue
         for path in run.files(given):
             all_files.append((path, find_root(os.path.dirname(os.path.abspath(path)))))
+    if not all_files and not missing:
+        print("sentry-model-lint: warning: no Python files found under the given paths", file=sys.stderr)
     progress = Progress(not args.quiet)
     for number, (path, root) in enumerate(all_files, start=1):
         progress.update(number, len(all_files))

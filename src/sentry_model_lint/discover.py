@@ -89,6 +89,7 @@ class Walker:
             if not self.excluded(path):
                 yield path
             return
+        top = os.path.realpath(path)
         for dirpath, dirnames, filenames in os.walk(path):
             kept = []
             for name in sorted(dirnames):
@@ -98,7 +99,15 @@ class Walker:
                 kept.append(name)
             dirnames[:] = kept
             for name in sorted(filenames):
-                if name.endswith(".py"):
-                    full = os.path.join(dirpath, name)
-                    if not self.excluded(full):
-                        yield full
+                if not name.endswith(".py"):
+                    continue
+                full = os.path.join(dirpath, name)
+                if not os.path.isfile(full) or self.excluded(full):
+                    continue  # a FIFO, a socket or a dangling link is not a source file
+                if os.path.islink(full) and not _inside(os.path.realpath(full), top):
+                    continue  # never follow a link out of the tree being walked
+                yield full
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

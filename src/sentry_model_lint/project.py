@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from stat import S_ISREG
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -137,6 +138,8 @@ class ProjectIndex:
                 if not name.endswith(".py"):
                     continue
                 path = os.path.join(dirpath, name)
+                if os.path.islink(path) and not os.path.realpath(path).startswith(self.root + os.sep):
+                    continue  # never read through a link that leaves the project
                 relparts = (*parts, name)
                 if in_tests:
                     if "migrations" in parts[parts.index("tests") + 1 :] and name != "__init__.py":
@@ -167,6 +170,9 @@ class ProjectIndex:
             stat = os.stat(path)
         except OSError as exc:
             self.broken[path] = f"cannot read: {exc.strerror or exc}"
+            return None
+        if not S_ISREG(stat.st_mode):
+            self.broken[path] = "not a regular file"
             return None
         data: bytes | None = None
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import io
+import os
+import stat
 import tokenize
 
 
@@ -31,6 +33,8 @@ def decode(data: bytes, path: str = "<bytes>") -> str:
 
 def read_source(path: str) -> str:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise SourceError(f"{path}: not a regular file")
         with open(path, "rb") as fh:
             data = fh.read()
     except FileNotFoundError:
