@@ -222,3 +222,32 @@ def test_pre_commit_hook_passes_clean_files_and_fails_a_violation(tmp_path: Path
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     bad = subprocess.run([pre_commit, "run", "--all-files"], cwd=repo, env=env, capture_output=True, text=True)
     assert bad.returncode == 1 and "SML130" in bad.stdout
+
+
+def test_diff_then_fix(project: Path, capsys) -> None:
+    target = project / "src" / "sentry" / "models" / "widget.py"
+    before = target.read_text()
+    code, out, _ = run(capsys, "check", "--diff", str(project))
+    assert code == 1 and "-    config = models.JSONField(default={})" in out and "+    config = models.JSONField(default=dict)" in out
+    assert target.read_text() == before  # --diff writes nothing
+    code, out, _ = run(capsys, "check", "--fix", str(project))
+    assert code == 0 and out == ""
+    assert "default=dict" in target.read_text() and "default=list" in target.read_text()
+    assert run(capsys, "check", "--fix", "--diff", str(project))[0] == 2  # one or the other
+
+
+def test_unsafe_fixes_need_the_flag(tmp_path: Path, capsys) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.sentry-model-lint]\n")
+    folder = tmp_path / "src" / "sentry" / "migrations"
+    folder.mkdir(parents=True)
+    migration = folder / "0002_drop.py"
+    migration.write_text(
+        "from django.db import migrations\n\nfrom sentry.new_migrations.migrations import CheckedMigration\n\n\n"
+        "class Migration(CheckedMigration):\n    is_post_deployment = False\n\n"
+        '    dependencies = [("sentry", "0001_initial")]\n\n'
+        '    operations = [\n        migrations.RemoveField(model_name="widget", name="note"),\n    ]\n'
+    )
+    assert run(capsys, "check", "--fix", "--no-project", str(migration))[0] == 1
+    assert "migrations.RemoveField" in migration.read_text()
+    assert run(capsys, "check", "--fix", "--unsafe-fixes", "--no-project", str(migration))[0] == 0
+    assert "SafeRemoveField(" in migration.read_text() and "DeletionAction.MOVE_TO_PENDING" in migration.read_text()

@@ -192,7 +192,8 @@ def _fix(path: str, result: FileResult, violations: list[Violation], args: argpa
         return result, 0, None
     if args.diff:
         before, after = result.source.splitlines(keepends=True), outcome.source.splitlines(keepends=True)
-        return result, 0, "".join(difflib.unified_diff(before, after, f"a/{path}", f"b/{path}"))
+        name = path.lstrip("/")
+        return result, 0, "".join(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
     write_atomically(path, outcome.source)
     return lint_source(outcome.source, path, config), len(outcome.fixed), None
 
