@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 
 from sentry_model_lint import __version__
 from sentry_model_lint.baseline import Baseline, key_of
+from sentry_model_lint.cache import ResultsCache
 from sentry_model_lint.config import Config, ConfigError, load_for_root, parse_codes
 from sentry_model_lint.discover import Walker, exclusion_spec
 from sentry_model_lint.docs import render_rule, render_rule_table
 from sentry_model_lint.engine import FileResult, lint_file, lint_source
+from sentry_model_lint.source import SourceError, read_source
 from sentry_model_lint.noqa import filter_violations
 from sentry_model_lint.paths import find_root
 from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, statistics, write
@@ -94,6 +96,22 @@ class Run:
             self.configs[root] = config
         return config
 
+    results: dict[str | None, ResultsCache | None] = field(default_factory=dict)
+
+    def results_for(self, root: str | None, config: Config) -> tuple[ResultsCache | None, str]:
+        """The results cache of a root and the project fingerprint its entries must match."""
+        if root is None or not config.use_cache:
+            return None, ""
+        if root not in self.results:
+            self.results[root] = ResultsCache(root, repr(config))
+        cache = self.results[root]
+        fingerprint = ""
+        if config.project_index:
+            from sentry_model_lint.project import index_for
+
+            fingerprint = index_for(root, config, config.use_cache).fingerprint
+        return cache, fingerprint
+
     def walker_for(self, root: str | None) -> Walker:
         walker = self.walkers.get(root)
         if walker is None:
@@ -124,10 +142,10 @@ def relpath_for(path: str, root: str | None) -> str:
     return os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
 
 
-def reported(result: FileResult, config: Config, root: str | None) -> list[Violation]:
+def reported(result: FileResult, config: Config, root: str | None, rel: str | None = None) -> list[Violation]:
     """Findings after ``# noqa`` and ``per-file-ignores``."""
     violations = filter_violations(result.violations, result.source or "")
-    ignored = config.ignored_in(relpath_for(result.path, root))
+    ignored = config.ignored_in(rel if rel is not None else relpath_for(result.path, root)) if config.per_file_ignores else ()
     if ignored:
         violations = [v for v in violations if not v.code.startswith(ignored)]
     return violations
@@ -220,25 +238,28 @@ def run_check(args: argparse.Namespace) -> int:
     for number, (path, root) in enumerate(all_files, start=1):
         progress.update(number, len(all_files))
         config = run.config_for(root)
-        result = lint_file(path, config)
+        rel = relpath_for(path, root)
+        result = _lint_with_results_cache(run, path, rel, root, config, use_cached=not (args.fix or args.diff))
         if result.error is not None:
             err = result.error
             findings.append(Finding(path, err.line, err.col, SYNTAX_ERROR, err.message))
             continue
         run.internal.extend(result.internal_errors)
-        violations = reported(result, config, root)
+        violations = reported(result, config, root, rel)
         if (args.fix or args.diff) and violations:
             result, fixed, diff = _fix(path, result, violations, args, config)
             fixed_total += fixed
             if diff:
                 diffs.append(diff)
-            violations = reported(result, config, root)
+            violations = reported(result, config, root, rel)
         baseline = _baseline_for(args, config, root, baselines)
-        rel = relpath_for(path, root)
         if baseline is not None:
             checked.setdefault(baseline.path, set()).add(rel)
             violations = [v for v in violations if not baseline.suppresses(key_of(rel, v))]
         findings.extend(Finding(path, v.line, v.col + 1, v.code, v.message, v.symbol) for v in violations)
+    for cache in run.results.values():
+        if cache is not None:
+            cache.flush()
     stale = 0
     if args.show_stale_baseline:
         for baseline in baselines.values():
@@ -263,6 +284,28 @@ def run_check(args: argparse.Namespace) -> int:
     if (findings or stale or diffs) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, config: Config, use_cached: bool) -> FileResult:
+    cache, fingerprint = run.results_for(root, config)
+    try:
+        st = os.stat(path)
+    except OSError:
+        cache = None
+    if cache is not None and use_cached:
+        found = cache.get(rel, st, fingerprint)
+        if found is not None:
+            violations = [Violation(line, col, code, message, symbol) for line, col, code, message, symbol in found]
+            try:
+                source = read_source(path) if violations else ""  # only # noqa needs the text
+            except SourceError:
+                source = None
+            if source is not None:
+                return FileResult(path, violations, source=source)
+    result = lint_file(path, config)
+    if cache is not None and result.error is None and not result.internal_errors:
+        cache.put(rel, st, fingerprint, [[v.line, v.col, v.code, v.message, v.symbol] for v in result.violations])
+    return result
 
 
 def _baseline_for(args: argparse.Namespace, config: Config, root: str | None, cache: dict[str, Baseline]) -> Baseline | None:

@@ -64,8 +64,8 @@ class Walker:
             self._gitignores[folder] = spec
         return self._gitignores[folder]
 
-    def excluded(self, path: str, is_dir: bool = False) -> bool:
-        rel = self._rel(path)
+    def excluded(self, path: str, is_dir: bool = False, rel: str | None = None) -> bool:
+        rel = rel if rel is not None else self._rel(path)
         name = rel if rel is not None else os.path.basename(os.path.normpath(path))
         if is_dir:
             name += "/"
@@ -91,10 +91,16 @@ class Walker:
             return
         top = os.path.realpath(path)
         for dirpath, dirnames, filenames in os.walk(path):
+            rel_dir = self._rel(dirpath)
+            prefix = "" if rel_dir in (None, ".") else rel_dir + "/"
+
+            def rel(name: str) -> str | None:
+                return None if rel_dir is None else prefix + name
+
             kept = []
             for name in sorted(dirnames):
                 full = os.path.join(dirpath, name)
-                if os.path.islink(full) or self.excluded(full, is_dir=True):
+                if os.path.islink(full) or self.excluded(full, is_dir=True, rel=rel(name)):
                     continue
                 kept.append(name)
             dirnames[:] = kept
@@ -102,7 +108,7 @@ class Walker:
                 if not name.endswith(".py"):
                     continue
                 full = os.path.join(dirpath, name)
-                if not os.path.isfile(full) or self.excluded(full):
+                if not os.path.isfile(full) or self.excluded(full, rel=rel(name)):
                     continue  # a FIFO, a socket or a dangling link is not a source file
                 if os.path.islink(full) and not _inside(os.path.realpath(full), top):
                     continue  # never follow a link out of the tree being walked

@@ -10,6 +10,7 @@ members. Nothing is imported or executed. Files that cannot be read are remember
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from stat import S_ISREG
@@ -156,6 +157,21 @@ class ProjectIndex:
                     model_modules.append(path)
         return migrations, model_modules, tests, modules
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes whenever a file the index can read changes (size or modification time)."""
+        digest = hashlib.sha1()
+        migrations, model_modules, tests, modules = self._scan
+        paths = sorted({*modules.values(), *model_modules, *tests, *(p for ps in migrations.values() for p in ps)})
+        paths.append(os.path.join(self.root, LOCKFILE))
+        for path in paths:
+            try:
+                st = os.stat(path)
+                digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            except OSError:
+                digest.update(f"{path}\0-\n".encode())
+        return digest.hexdigest()
+
     def facts_of(self, path: str) -> ModuleFacts | None:
         path = os.path.abspath(path)
         if path in self._facts:
@@ -250,6 +266,7 @@ class ProjectIndex:
         if app not in self._histories:
             items = [(p, f) for p in self._scan[0][app] if (f := self.facts_of(p)) is not None and f.migration is not None]
             self._histories[app] = build_history(app, items, self.app_names) if items else None
+            self.cache.flush()
         return self._histories[app]
 
     @property
@@ -268,6 +285,7 @@ class ProjectIndex:
             for entry in self.model_entries(path, facts):
                 if entry.app is not None and entry.info.concrete:
                     registry.setdefault((entry.app, entry.cls.name.lower()), entry)
+        self.cache.flush()
         return registry
 
     def model_entries(self, path: str, facts: ModuleFacts) -> list[ModelEntry]:
@@ -340,6 +358,7 @@ class ProjectIndex:
             facts = self.facts_of(path)
             if facts is not None:
                 out.extend((path, facts, cls) for cls in facts.test_classes)
+        self.cache.flush()
         return out
 
 

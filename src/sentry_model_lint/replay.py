@@ -169,18 +169,22 @@ class AppHistory:
     created: set[str] = field(default_factory=set)  # every model name (lower) ever created
     uncertain: bool = False  # the order or the operations could not be followed
     graph_certain: bool = True
+    _by_number: list[str] | None = field(default=None, repr=False)
+    _position: dict[str, int] = field(default_factory=dict, repr=False)
 
     def previous(self, name: str) -> str | None:
         """The migration just before ``name`` by number (a squash stands for what it replaces)."""
         ordered = self.by_number()
-        name = self.aliases.get(name, name)
-        if name not in ordered:
+        index = self._position.get(self.aliases.get(name, name))
+        if index is None:
             return None
-        index = ordered.index(name)
         return ordered[index - 1] if index > 0 else None
 
     def by_number(self) -> list[str]:
-        return sorted(self.nodes, key=lambda n: (self.nodes[n].number if self.nodes[n].number is not None else -1, n))
+        if self._by_number is None or len(self._by_number) != len(self.nodes):
+            self._by_number = sorted(self.nodes, key=lambda n: (self.nodes[n].number if self.nodes[n].number is not None else -1, n))
+            self._position = {name: i for i, name in enumerate(self._by_number)}
+        return self._by_number
 
     def resolve(self, name: str) -> str | None:
         name = self.aliases.get(name, name)

@@ -27,7 +27,7 @@ FSTRING = "fstring"
 OTHER = "other"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Value:
     kind: str
     line: int
@@ -110,21 +110,27 @@ class Value:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Value:
+        get = data.get
         line, col, end_line, end_col = data["p"]
+        func = get("f")
+        items = get("i")
+        keys = get("ks")
+        keywords = get("kw")
+        from_json = cls.from_json
         return cls(
-            kind=data["k"],
-            line=line,
-            col=col,
-            end_line=end_line,
-            end_col=end_col,
-            const=data.get("c"),
-            ref=data.get("r"),
-            text=data.get("t"),
-            func=cls.from_json(data["f"]) if "f" in data else None,
-            items=tuple(cls.from_json(v) for v in data.get("i", ())),
-            keys=tuple(None if v is None else cls.from_json(v) for v in data.get("ks", ())),
-            keywords=tuple((k, cls.from_json(v)) for k, v in data.get("kw", ())),
-            starred=bool(data.get("s", False)),
+            data["k"],
+            line,
+            col,
+            end_line,
+            end_col,
+            get("c"),
+            get("r"),
+            get("t"),
+            None if func is None else from_json(func),
+            () if items is None else tuple([from_json(v) for v in items]),
+            () if keys is None else tuple([None if v is None else from_json(v) for v in keys]),
+            () if keywords is None else tuple([(k, from_json(v)) for k, v in keywords]),
+            bool(get("s", False)),
         )
 
 
