@@ -27,6 +27,7 @@ from sentry_model_lint.engine import FileResult, lint_file, lint_source
 from sentry_model_lint.source import SourceError, read_source
 from sentry_model_lint.noqa import filter_violations
 from sentry_model_lint.paths import find_root
+from sentry_model_lint.project import reset_indexes
 from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, statistics, write
 from sentry_model_lint.rules.base import Fix, Violation, get_rule
 
@@ -217,6 +218,7 @@ def _fix(path: str, result: FileResult, violations: list[Violation], args: argpa
 
 
 def run_check(args: argparse.Namespace) -> int:
+    reset_indexes()
     run = Run(_overrides(args))
     findings: list[Finding] = []
     missing = False
@@ -333,6 +335,7 @@ def _warn_about_broken_files() -> None:
 
 
 def run_baseline(args: argparse.Namespace) -> int:
+    reset_indexes()
     run = Run(_overrides(args))
     keys_by_file: dict[str, list] = {}
     missing = False

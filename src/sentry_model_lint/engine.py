@@ -106,11 +106,28 @@ def lint_tree(
     info = info or classify(path, root)
     if info.kind is FileKind.EXCLUDED:
         return []
+    if info.kind is FileKind.SOURCE and not _defines_classes(tree):
+        return []  # most of a codebase: no model, no migration test, nothing to look at
     facts = facts_for(tree, info, config, lines)
     index = project_for(info, config) if project is True else (project or None)
     if index is not None:
         index.seed(path, facts)
     return run_rules(facts, config, index, internal_errors=internal_errors)
+
+
+def _defines_classes(tree: ast.Module) -> bool:
+    stack = list(tree.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.ClassDef):
+            return True
+        if isinstance(stmt, ast.If):
+            stack += stmt.body + stmt.orelse
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            stack += stmt.body + stmt.orelse + stmt.finalbody  # type: ignore[attr-defined]
+            for handler in stmt.handlers:  # type: ignore[attr-defined]
+                stack += handler.body
+    return False
 
 
 def lint_source(
@@ -132,6 +149,7 @@ def lint_source(
 
 
 def lint_file(path: str, config: Config | None = None, *, root: str | None = None) -> FileResult:
+    config = config or Config()
     info = classify(path, root)
     if info.kind is FileKind.EXCLUDED:
         return FileResult(path=path, source="")
@@ -139,4 +157,12 @@ def lint_file(path: str, config: Config | None = None, *, root: str | None = Non
         source = read_source(path)
     except SourceError as exc:
         return FileResult(path=path, error=exc)
+    index = project_for(info, config)
+    if index is not None:
+        # the index parses each file once (or loads its facts from the cache): reuse them
+        facts = index.facts_of(path)
+        if facts is not None and (facts.info.kind, facts.info.module, facts.info.relparts) == (info.kind, info.module, info.relparts):
+            result = FileResult(path=path, source=source)
+            result.violations = run_rules(facts, config, index, internal_errors=result.internal_errors)
+            return result
     return lint_source(source, path, config, info=info)

@@ -379,4 +379,9 @@ def open_indexes() -> list[ProjectIndex]:
     return list(_INDEXES.values())
 
 
+def reset_indexes() -> None:
+    """Forget every index (a new run over files that may have changed)."""
+    _INDEXES.clear()
+
+
 __all__ = ["ProjectIndex", "index_for", "open_indexes", "parse_lockfile"]

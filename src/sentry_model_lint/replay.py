@@ -374,7 +374,8 @@ def _record(history: AppHistory, migration: str, op: OperationFact, model_key: s
     history.snapshots[(migration, op.path)] = Snapshot(
         migration=migration,
         op=op,
-        model=model.copy() if model is not None else None,
+        # only a model deletion needs the model's fields; field operations need the field
+        model=(model.copy() if op.ref == SAFE_DELETE_MODEL else model) if model is not None else None,
         field=fld,
         field_pending=bool(model_key and field_name and (model_key, field_name) in history.pending_fields),
         model_pending=bool(model_key and model_key in history.pending_models),
@@ -391,7 +392,7 @@ def _apply(history: AppHistory, migration: str, op: OperationFact) -> None:
     changes_state = op.side in (TOP, STATE)
     key = _target_model(history, op)
     field_name = _str(op.arg(1, "name"))
-    if ref in (SAFE_REMOVE_FIELD, SAFE_DELETE_MODEL, ALTER_FIELD, ADD_FIELD) or ref == RENAME_FIELD:
+    if ref in (SAFE_REMOVE_FIELD, SAFE_DELETE_MODEL, ALTER_FIELD):
         _record(history, migration, op, key, field_name if ref != SAFE_DELETE_MODEL else None)
     if ref == SEPARATE or ref in NO_STATE_CHANGE:
         return

@@ -266,7 +266,10 @@ class MigrationGraph(MigrationProjectRule):
 
 
 def _tested(project: ProjectIndex) -> set[tuple[str, str]]:
-    """(app, migrate_to) of every migration test of the project."""
+    """(app, migrate_to) of every migration test of the project (computed once per index)."""
+    cached = getattr(project, "_tested_migrations", None)
+    if cached is not None:
+        return cached
     found = set()
     for _, _facts, cls in project.migration_tests:
         app = cls.attrs.get("app")
@@ -274,6 +277,7 @@ def _tested(project: ProjectIndex) -> set[tuple[str, str]]:
         target = cls.attrs.get("migrate_to")
         if target is not None and target.value is not None and target.value.is_str:
             found.add((label, str(target.value.const)))
+    project._tested_migrations = found  # type: ignore[attr-defined]
     return found
 
 
