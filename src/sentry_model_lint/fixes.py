@@ -30,6 +30,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from sentry_model_lint.rules.migration_tests import MISSPELLED_HOOKS
+from sentry_model_lint.rules.models import EVALUATED_ONCE
 from sentry_model_lint.rules.base import Violation
 
 __all__ = ["SAFE_FIXES", "UNSAFE_FIXES", "FixResult", "apply_fixes"]
@@ -125,18 +127,7 @@ SAFE_OPERATIONS = {
     "SML240": ("RunSQL", "SafeRunSQL", "sentry.new_migrations.monkey.special", False),
 }
 #: the last name of the zero-argument callables SML136 reports (the rule resolved the import)
-EVALUATED_ONCE_NAMES = frozenset({"uuid1", "uuid4", "now", "utcnow", "today", "time", "dict", "list"})
-#: normalised misspellings (lower case, no underscores) -> the hook meant (as SML304 knows them)
-MISSPELLED_HOOKS = {
-    "setupbeforemigration": "setup_before_migration",
-    "setupbeforemigrations": "setup_before_migration",
-    "setupbeforemigrate": "setup_before_migration",
-    "setupbeforemigrating": "setup_before_migration",
-    "beforemigration": "setup_before_migration",
-    "setupinitialstate": "setup_initial_state",
-    "setupinitialstates": "setup_initial_state",
-    "setupinitalstate": "setup_initial_state",
-}
+EVALUATED_ONCE_NAMES = frozenset(name.rpartition(".")[2] for name in EVALUATED_ONCE)
 FIRST_PARTY = frozenset({"sentry", "getsentry", "sentry_plugins", "fixtures"})
 
 #: the comment block Sentry's migration template puts above ``is_post_deployment``

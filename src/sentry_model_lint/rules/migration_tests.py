@@ -15,7 +15,6 @@ from sentry_model_lint.values import CALL, LIST, NAME, TUPLE, Value
 SKIP_MARKERS = frozenset(
     {"pytest.mark.skip", "pytest.mark.skipif", "unittest.skip", "unittest.skipIf", "unittest.skipUnless"}
 )
-HOOKS = {"setupbeforemigration": "setup_before_migration", "setupinitialstate": "setup_initial_state"}
 #: normalised misspellings (lower case, no underscores) -> the hook meant
 MISSPELLED_HOOKS = {
     "setupbeforemigration": "setup_before_migration",
