@@ -120,6 +120,7 @@ class ProjectIndex:
         self._facts: dict[str, ModuleFacts | None] = {}
         self._lookups: dict[str, ClassFact | None] = {}
         self._histories: dict[str, AppHistory | None] = {}
+        self._texts: dict[str, str] = {}
 
     # --- files ------------------------------------------------------------------------------------
     @cached_property
@@ -296,6 +297,45 @@ class ProjectIndex:
             out.append(ModelEntry(path, facts, cls, info, model_app_label(cls, facts.info.module), silo_of(cls)))
         return out
 
+    def _text(self, path: str) -> str:
+        text = self._texts.get(path)
+        if text is None:
+            try:
+                with open(path, "rb") as fh:
+                    text = fh.read().decode("utf-8", "replace")
+            except OSError:
+                text = ""
+            self._texts[path] = text
+        return text
+
+    def find_model(self, app: str, name: str) -> ModelEntry | None:
+        """A model by app label and name. Before the registry is built (an editor checking one
+        file), only the model modules whose text defines a class of that name are read."""
+        key = (app, name.lower())
+        if "models" in self.__dict__:
+            return self.models.get(key)
+        pattern = re.compile(rf"^\s*class\s+{re.escape(name)}\b", re.IGNORECASE | re.MULTILINE)
+        for path in self._scan[1]:
+            if not pattern.search(self._text(path)):
+                continue
+            facts = self.facts_of(path)
+            if facts is None or facts.info.kind is not FileKind.SOURCE:
+                continue
+            for entry in self.model_entries(path, facts):
+                if entry.info.concrete and entry.app == app and entry.cls.name.lower() == key[1]:
+                    return entry
+        return None
+
+    def tests_naming(self, migration: str) -> list[tuple[str, ModuleFacts, TestClassFact]]:
+        """Migration tests whose file mentions ``migration`` (only those files are read)."""
+        out = []
+        for path in self._scan[2]:
+            if migration in self._text(path):
+                facts = self.facts_of(path)
+                if facts is not None:
+                    out.extend((path, facts, cls) for cls in facts.test_classes)
+        return out
+
     def model_for_target(self, target: Value, own_app: str | None, own: ClassFact) -> ModelEntry | None:
         """The model a foreign key points at, if the index knows it."""
         if target.is_str:
@@ -306,16 +346,20 @@ class ProjectIndex:
             app = app or own_app
             if not app:
                 return None
-            return self.models.get((app, name.lower()))
+            return self.find_model(app, name)
         if target.kind == NAME and target.ref:
             if target.ref == "django.conf.settings.AUTH_USER_MODEL":
-                return self.models.get(AUTH_USER_MODEL_LABEL)
+                return self.find_model(*AUTH_USER_MODEL_LABEL)
             cls = self.get(target.ref)
             if cls is None:
                 return None
-            for entry in self.models.values():
-                if entry.cls is cls:
+            module = target.ref.rpartition(".")[0]
+            path = self.module_path(module)
+            facts = self.facts_of(path) if path else None
+            for entry in self.model_entries(path, facts) if facts is not None else ():
+                if entry.cls.name == cls.name and entry.info.concrete:
                     return entry
+            return self.find_model(model_app_label(cls, module) or "", cls.name)
         return None
 
     # --- other project files ----------------------------------------------------------------------

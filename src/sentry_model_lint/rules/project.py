@@ -265,20 +265,17 @@ class MigrationGraph(MigrationProjectRule):
             yield self.report(line, col, f"{name}:{problem.kind}", migration=name, problem=problem.message)
 
 
-def _tested(project: ProjectIndex) -> set[tuple[str, str]]:
-    """(app, migrate_to) of every migration test of the project (computed once per index)."""
-    cached = getattr(project, "_tested_migrations", None)
-    if cached is not None:
-        return cached
-    found = set()
-    for _, _facts, cls in project.migration_tests:
-        app = cls.attrs.get("app")
-        label = str(app.value.const) if app is not None and app.value is not None and app.value.is_str else "sentry"
-        target = cls.attrs.get("migrate_to")
-        if target is not None and target.value is not None and target.value.is_str:
-            found.add((label, str(target.value.const)))
-    project._tested_migrations = found  # type: ignore[attr-defined]
-    return found
+def _is_tested(project: ProjectIndex, app: str, migration: str) -> bool:
+    """Whether a migration test of the project has ``migrate_to`` = ``migration`` in ``app``."""
+    for _, facts, _cls in project.tests_naming(migration):
+        for view in migration_tests(facts):
+            label = view.attr("app")
+            label_value = getattr(label, "value", None)
+            test_app = str(label_value.const) if label_value is not None and label_value.is_str else "sentry"
+            target = getattr(view.attr("migrate_to"), "value", None)
+            if test_app == app and target is not None and target.is_str and target.const == migration:
+                return True
+    return False
 
 
 @register
@@ -295,7 +292,7 @@ class BackfillWithoutTest(MigrationProjectRule):
         assert ctx.project is not None
         ops = [op for op in ctx.facts.migration.operations if op.ref == RUN_PYTHON and op.runs_on_database]
         ops = [op for op in ops if not ((code := op.arg(0, "code")) is not None and code.kind == NAME and code.ref == RUN_PYTHON_NOOP)]
-        if not ops or (history.label, name) in _tested(ctx.project):
+        if not ops or _is_tested(ctx.project, history.label, name):
             return
         yield self.at_op(ctx, ops[0], migration=name)
 
