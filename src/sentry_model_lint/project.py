@@ -37,6 +37,7 @@ WALK_SKIP = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", ".eggs", "static"}
 )
 _LOCK_ENTRY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(\S+)\s*$")
+_CLASS = re.compile(r"^[ \t]*class[ \t]+(\w+)", re.MULTILINE)
 _CONFLICT = re.compile(r"^(<<<<<<<|=======|>>>>>>>)")
 
 
@@ -314,10 +315,7 @@ class ProjectIndex:
         key = (app, name.lower())
         if "models" in self.__dict__:
             return self.models.get(key)
-        pattern = re.compile(rf"^\s*class\s+{re.escape(name)}\b", re.IGNORECASE | re.MULTILINE)
-        for path in self._scan[1]:
-            if not pattern.search(self._text(path)):
-                continue
+        for path in self._class_names.get(key[1], ()):
             facts = self.facts_of(path)
             if facts is None or facts.info.kind is not FileKind.SOURCE:
                 continue
@@ -325,6 +323,15 @@ class ProjectIndex:
                 if entry.info.concrete and entry.app == app and entry.cls.name.lower() == key[1]:
                     return entry
         return None
+
+    @cached_property
+    def _class_names(self) -> dict[str, list[str]]:
+        """Lower-cased class name -> the model modules whose text defines it (no parsing)."""
+        names: dict[str, list[str]] = {}
+        for path in self._scan[1]:
+            for match in _CLASS.finditer(self._text(path)):
+                names.setdefault(match.group(1).lower(), []).append(path)
+        return names
 
     def tests_naming(self, migration: str) -> list[tuple[str, ModuleFacts, TestClassFact]]:
         """Migration tests whose file mentions ``migration`` (only those files are read)."""
