@@ -234,8 +234,10 @@ def imports(draw, modules: list[str], resolvable: frozenset[str] = frozenset(), 
     statements: list[list[str]] = []  # each: the lines of one statement
     for module in modules:
         choices = ["from", "from", "from", "module", "star", "missing"]
+        if module in ("django.db.models", "django.db.migrations"):
+            choices = ["module", "module", "module", "module", "from", "star", "missing"]
         if module in resolvable:
-            choices = ["from", "from", "from", "module", "star"]
+            choices = [c for c in choices if c != "missing"]
         style = draw(st.sampled_from(choices))
         if style == "module" and module not in MODULE_ALIASES:
             style = "from"
@@ -308,7 +310,27 @@ def header(draw, plan: Imports) -> list[str]:
     if draw(st.integers(0, 5)) == 0:
         out.append("")
         out.append("logger = __import__('logging').getLogger(__name__)")
+    if draw(st.integers(0, 4)) == 0:
+        # module-level names that shadow what a fix would import or use
+        out.append("")
+        out.extend(draw(st.lists(st.sampled_from(SHADOWS), min_size=1, max_size=2, unique=True)))
     return out
+
+
+SHADOWS = [
+    "SafeRunSQL = None",
+    "DeletionAction = object()",
+    "SafeRemoveField = SafeDeleteModel = None",
+    "RelocationScope = None",
+    "BoundedBigIntegerField = None",
+    "cell_silo_model = control_silo_model = None",
+    "dict = dict",
+    "def set(*args): return args",
+    "uuid4 = None",
+    "migrations = None",
+    "pytest = None",
+    "setup_before_migration = 1",
+]
 
 
 # --- models --------------------------------------------------------------------------------------
@@ -648,6 +670,8 @@ def model_class(draw, plan: Imports, name: str, unit: str, parents: list[str], f
         body.append([draw(st.sampled_from(['db_table = "sentry_widget"', "indexes = []", 'ordering = ("-id",)', "unique_together = ((\"a\", \"b\"),)"]))])
     if draw(st.integers(0, 5)) == 0:
         body.append([f'__repr__ = {plan.ref("sentry.db.models", "sane_repr")}("name")'])
+    if draw(st.integers(0, 9)) == 0:
+        body.append([draw(st.sampled_from(["dict = None", "list = tuple", "set = frozenset", "uuid4 = None"]))])
     if draw(st.integers(0, 5)) == 0:
         body.append(["@classmethod", "def get_relocation_scope(cls):", f"{ind}return None"])
     if draw(st.integers(0, 6)) == 0:
@@ -1045,7 +1069,8 @@ def migration_modules(draw, focus: str | None = None) -> Sample:
             body.append([f"is_post_deployment = {post}"])
     if focus == "SML203" or (focus is None and draw(st.integers(0, 4)) == 0):
         trail = "  # legacy" if draw(st.integers(0, 3)) == 0 else ""
-        body.append([f"is_dangerous = {draw(st.sampled_from(['False', 'True']))}{trail}"])
+        annotation = ": bool" if draw(st.integers(0, 4)) == 0 else ""
+        body.append([f"is_dangerous{annotation} = {draw(st.sampled_from(['False', 'True']))}{trail}"])
     if not focus and draw(st.integers(0, 6)) == 0:
         body.append(["checked = False"])
     if not focus and draw(st.integers(0, 8)) == 0:
@@ -1084,6 +1109,10 @@ def migration_modules(draw, focus: str | None = None) -> Sample:
     body.append(op_lines)
     body = draw(st.permutations(body)) if not focus else body
     cls = [f"class Migration({base}):" if base else "class Migration:"]
+    if not focus and draw(st.integers(0, 9)) == 0:
+        body = [[f"operations = [{', '.join(ops)}]; is_post_deployment = False"]]  # a one-line suite
+        cls[0] += " " + body[0][0]
+        body = []
     for number, stmt in enumerate(body):
         if number and draw(st.booleans()):
             cls.append("")

@@ -17,7 +17,7 @@ from sentry_model_lint.facts import ModuleFacts, extract
 from sentry_model_lint.hierarchy import ClassLookup, Hierarchy
 from sentry_model_lint.paths import FileInfo, FileKind, classify
 from sentry_model_lint.rules.base import Context, Family, Rule, Violation, all_rules
-from sentry_model_lint.source import SourceError, decode, parse, read_source
+from sentry_model_lint.source import SourceError, decode, parse, physical_lines, read_source
 
 if TYPE_CHECKING:
     from sentry_model_lint.project import ProjectIndex
@@ -143,7 +143,7 @@ def lint_source(
         result.error = exc
         return result
     result.violations = lint_tree(
-        tree, path, config, info=info, lines=source.splitlines(), internal_errors=result.internal_errors
+        tree, path, config, info=info, lines=physical_lines(source), internal_errors=result.internal_errors
     )
     return result
 

@@ -16,6 +16,7 @@ import tokenize
 from collections.abc import Iterable
 
 from sentry_model_lint.rules.base import Violation
+from sentry_model_lint.source import physical_lines
 
 NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
@@ -62,7 +63,7 @@ def filter_violations(violations: Iterable[Violation], source: str) -> list[Viol
     violations = list(violations)
     if not violations or "noqa" not in source.lower():
         return violations  # no comment can silence anything: skip the tokenizer
-    lines = source.splitlines(keepends=True)
+    lines = physical_lines(source, keepends=True)
     if file_is_ignored(lines):
         return []
     mapping = line_mapping(source, lines)

@@ -19,7 +19,7 @@ from functools import cached_property
 
 from sentry_model_lint.cache import FactsCache
 from sentry_model_lint.config import Config
-from sentry_model_lint.source import SourceError, decode, parse
+from sentry_model_lint.source import SourceError, decode, parse, physical_lines
 from sentry_model_lint.facts import ClassFact, ModuleFacts, extract
 from sentry_model_lint.hierarchy import Hierarchy, ModelInfo
 from sentry_model_lint.migration_facts import TestClassFact
@@ -212,7 +212,7 @@ class ProjectIndex:
             self.broken[path] = getattr(exc, "message", str(exc))
             return None
         info = classify(path, self.root)
-        facts = extract(tree, info, self.config.import_aliases, source.splitlines())
+        facts = extract(tree, info, self.config.import_aliases, physical_lines(source))
         self.cache.put(rel, stat, raw, facts)
         return facts
 

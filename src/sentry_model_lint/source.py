@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import re
 import stat
 import tokenize
 
@@ -55,3 +56,18 @@ def parse(source: str, path: str) -> ast.Module:
         raise SourceError(f"cannot parse: {exc}") from None
     except (RecursionError, MemoryError):
         raise SourceError("cannot parse: the file is nested too deeply for Python's parser") from None
+
+
+_LINE_END = re.compile(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)")
+
+
+def physical_lines(source: str, keepends: bool = False) -> list[str]:
+    """Lines as Python's tokenizer counts them: split at \\n, \\r\\n and \\r only.
+
+    ``str.splitlines`` also splits at form feeds, U+2028 and other separators that may sit in a
+    comment or a string, which would shift every line number after them.
+    """
+    lines = [line for line in _LINE_END.split(source) if line]
+    if keepends:
+        return lines
+    return [line.rstrip("\r\n") for line in lines]

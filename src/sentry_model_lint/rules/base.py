@@ -137,7 +137,7 @@ def strip_expect_marks(source: str) -> str:
 def expected_marks(source: str) -> set[tuple[int, str]]:
     """``(line, code)`` pairs marked in a source text."""
     marks = set()
-    for number, line in enumerate(source.splitlines(), start=1):
+    for number, line in enumerate(source.split("\n"), start=1):
         match = EXPECT_RE.search(line)
         if match:
             for code in match.group(1).split(","):
