@@ -15,7 +15,7 @@ def fixture_files() -> list[Path]:
 
 
 def known_codes() -> set[str]:
-    all_rules()
+    all_rules()  # loads the rule families
     return set(REGISTRY)
 
 

@@ -613,6 +613,70 @@ class Widget(Model):
     assert result.source.count("from sentry.backup.scopes import RelocationScope") == 1
 
 
+def test_sml104_earlier_assignments_of_the_flag_go_with_the_last() -> None:
+    source = MODEL_IMPORTS + '''
+
+@cell_silo_model
+class Widget(Model):
+    # first decision
+    __include_in_export__ = True
+    label = models.CharField(max_length=64)
+    # final decision
+    __include_in_export__ = False  # legacy
+'''
+    result = fix(source, MODEL, code="SML104")
+    assert codes(result.fixed) == ["SML104"]
+    assert result.source.endswith(
+        "class Widget(Model):\n"
+        "    # first decision\n"
+        "    label = models.CharField(max_length=64)\n"
+        "    # final decision\n"
+        "    __relocation_scope__ = RelocationScope.Excluded  # legacy\n"
+    )
+    assert [v.code for v in lint(result.source, MODEL) if v.code == "SML104"] == []
+
+
+def test_sml104_flag_read_in_the_class_body_is_skipped() -> None:
+    source = MODEL_IMPORTS + '''
+
+@cell_silo_model
+class Widget(Model):
+    __core__ = False
+    exported = __core__
+    __core__ = False
+'''
+    result = fix(source, MODEL, code="SML104")
+    assert result.source == source and codes(result.skipped) == ["SML104"]
+
+
+def test_sml104_reuses_an_aliased_scope_import() -> None:
+    source = MODEL_IMPORTS.replace("import RelocationScope\n", "import RelocationScope as Scope\n") + '''
+
+@cell_silo_model
+class Widget(Model):
+    __include_in_export__ = False
+'''
+    result = fix(source, MODEL, code="SML104")
+    assert "    __relocation_scope__ = Scope.Excluded\n" in result.source
+    assert result.source.count("sentry.backup.scopes") == 1
+
+
+def test_sml104_comment_above_a_deleted_last_statement_is_kept() -> None:
+    source = MODEL_IMPORTS + '''
+
+@cell_silo_model
+class Widget(Model):
+    __relocation_scope__ = RelocationScope.Excluded
+    # kept for the old exporter
+    __core__ = False
+'''
+    result = fix(source, MODEL, code="SML104")
+    assert codes(result.fixed) == ["SML104"]
+    assert result.source.endswith(
+        "    __relocation_scope__ = RelocationScope.Excluded\n    # kept for the old exporter\n"
+    )
+
+
 def test_sml104_true_is_skipped() -> None:
     source = MODEL_IMPORTS + '''
 

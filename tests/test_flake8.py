@@ -159,3 +159,59 @@ def test_project_rules_follow_the_project_setting(project: Path) -> None:
     (project / "pyproject.toml").write_text("[tool.sentry-model-lint]\n")
     rows = parse(flake8("--select", "SML4", "src", cwd=project).stdout)
     assert [(Path(r["path"]).name, r["code"]) for r in rows] == [("b.py", "SML409")]
+
+
+def test_default_off_codes_match_the_rules() -> None:
+    """The adapter tells flake8 which rules are off by default without loading them."""
+    from sentry_model_lint.rules import DEFAULT_OFF
+    from sentry_model_lint.rules.base import all_rules
+
+    assert set(DEFAULT_OFF) == {r.code for r in all_rules() if not r.default_on}
+
+
+def _results_files(project: Path) -> list[Path]:
+    return sorted((project / ".sentry_model_lint_cache").glob("results-*.json"))
+
+
+def test_results_cache_serves_unchanged_files_and_follows_edits(project: Path) -> None:
+    path = _write(project)
+    first = parse(flake8("--select", "SML", "src", cwd=project).stdout)
+    assert {r["code"] for r in first} >= {"SML101", "SML130"}
+    assert len(_results_files(project)) == 1
+    again = parse(flake8("--select", "SML", "src", cwd=project).stdout)
+    assert again == first
+    # an edit of the file itself is seen at once
+    path.write_text(MODEL.replace("{noqa}", "").replace("default={},", "default=dict,"))
+    edited = {r["code"] for r in parse(flake8("--select", "SML", "src", cwd=project).stdout)}
+    assert "SML130" not in edited and "SML101" in edited
+
+
+def test_results_cache_follows_other_files_of_the_project(project: Path) -> None:
+    """A project finding depends on other files: changing one of them invalidates the entry."""
+    models = project / "src" / "sentry" / "models"
+    (models / "__init__.py").write_text("from .a import A\n")
+    (models / "a.py").write_text(
+        "from sentry.backup.scopes import RelocationScope\n"
+        "from sentry.db.models import Model, cell_silo_model\n\n\n"
+        "@cell_silo_model\nclass A(Model):\n    __relocation_scope__ = RelocationScope.Excluded\n"
+    )
+    (models / "b.py").write_text((models / "a.py").read_text().replace("class A", "class B"))
+    rows = parse(flake8("--select", "SML4", "src", cwd=project).stdout)
+    assert [(Path(r["path"]).name, r["code"]) for r in rows] == [("b.py", "SML409")]
+    assert parse(flake8("--select", "SML4", "src", cwd=project).stdout) == rows  # served from the cache
+    (models / "__init__.py").write_text("from .a import A\nfrom .b import B\n")  # b.py itself is unchanged
+    assert parse(flake8("--select", "SML4", "src", cwd=project).stdout) == []
+
+
+def test_parallel_workers_share_the_results_cache(project: Path) -> None:
+    models = project / "src" / "sentry" / "models"
+    for number in range(40):
+        (models / f"m{number}.py").write_text(MODEL.replace("{noqa}", "").replace("Widget", f"Widget{number}").replace("Gadget", f"Gadget{number}").replace("Soft", f"Soft{number}"))
+    first = flake8("--select", "SML", "-j", "2", "src", cwd=project)
+    assert "Traceback" not in first.stderr
+    import json
+
+    entries = json.loads(_results_files(project)[0].read_text())["entries"]
+    assert len(entries) == 40  # no worker dropped what the other wrote
+    second = flake8("--select", "SML", "-j", "2", "src", cwd=project)
+    assert sorted(second.stdout.splitlines()) == sorted(first.stdout.splitlines())

@@ -312,6 +312,23 @@ def _statement_spans(tree: ast.Module) -> list[tuple[int, int]]:
     return out
 
 
+def _flag_assignments(tree: ast.Module, line: int) -> set[int]:
+    """Lines of the assignments to the legacy flag assigned on ``line``, in the same class body."""
+    for cls in ast.walk(tree):
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        for stmt in cls.body:
+            if isinstance(stmt, ast.Assign) and stmt.lineno == line:
+                names = {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+                return {
+                    number
+                    for other in cls.body
+                    if isinstance(other, ast.Assign) and {t.id for t in other.targets if isinstance(t, ast.Name)} & names
+                    for number in range(other.lineno, (other.end_lineno or other.lineno) + 1)
+                }
+    return set()
+
+
 def allowed_lines(source: str, fixed: list[Violation]) -> set[int]:
     """Lines of ``source`` a fix may change: the fixed nodes (the whole statement that holds
     them for statement-level fixes, the whole class for SML202), the module's imports and the
@@ -328,6 +345,9 @@ def allowed_lines(source: str, fixed: list[Violation]) -> set[int]:
             for first, last in statements:
                 if first <= violation.line <= last and (violation.code == "SML202" or first == violation.line):
                     allowed.update(range(first, last + 1))
+        if violation.code == "SML104":
+            # the fix also drops earlier assignments of the same flag in that class (dead stores)
+            allowed.update(_flag_assignments(tree, violation.line))
     body = tree.body
     position = 0
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
@@ -417,3 +437,31 @@ def test_all_fixes_together_are_sound(sample: sst.Sample) -> None:
     assume(targets)
     fixed = check_fix_round(sample.path, sample.source, targets, unsafe=True)
     event("fixed" if fixed is not None else "nothing fixed")
+
+
+# --- exclusion patterns ------------------------------------------------------------------------
+
+_SEGMENTS = st.sampled_from(["a", "b", "src", "build", "x.py", "y_test.py", ".hidden", "a.egg-info"])
+_PATTERN_PARTS = st.sampled_from(["a", "b", "src", "build", "*.py", "*_test.py", ".*", "*.egg-info", "**", "?.py", "[ab]"])
+
+
+@st.composite
+def _patterns(draw: st.DrawFn) -> str:
+    body = "/".join(draw(st.lists(_PATTERN_PARTS, min_size=1, max_size=3)))
+    return draw(st.sampled_from(["", "/"])) + body + draw(st.sampled_from(["", "/"]))
+
+
+@given(
+    patterns=st.lists(_patterns(), max_size=6),
+    path=st.lists(_SEGMENTS, min_size=1, max_size=4).map("/".join),
+    is_dir=st.booleans(),
+)
+def test_combined_exclusion_matcher_agrees_with_pathspec(patterns: list[str], path: str, is_dir: bool) -> None:
+    """The walker matches exclusions with one combined expression: same answers as pathspec."""
+    import pathspec
+
+    from sentry_model_lint.discover import matcher
+
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    name = path + "/" if is_dir else path
+    assert matcher(spec)(name) == spec.match_file(name)

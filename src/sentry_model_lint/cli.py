@@ -19,15 +19,12 @@ from dataclasses import dataclass, field
 
 from sentry_model_lint import __version__
 from sentry_model_lint.baseline import Baseline, key_of
-from sentry_model_lint.cache import ResultsCache
+from sentry_model_lint.cache import ResultsCache, file_stamp
 from sentry_model_lint.config import Config, ConfigError, load_for_root, parse_codes
 from sentry_model_lint.discover import Walker, exclusion_spec
-from sentry_model_lint.docs import render_rule, render_rule_table
-from sentry_model_lint.engine import FileResult, lint_file, lint_source
-from sentry_model_lint.source import SourceError, read_source
 from sentry_model_lint.noqa import filter_violations
-from sentry_model_lint.paths import find_root
-from sentry_model_lint.project import reset_indexes
+from sentry_model_lint.paths import find_root, forget_scans, project_fingerprint, scan_project
+from sentry_model_lint.source import FileResult, SourceError, read_source
 from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, statistics, write
 from sentry_model_lint.rules.base import Fix, Violation, get_rule
 
@@ -98,6 +95,8 @@ class Run:
         return config
 
     results: dict[str | None, ResultsCache | None] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    stats: dict[str, os.stat_result] = field(default_factory=dict)  # taken for the fingerprints
 
     def results_for(self, root: str | None, config: Config) -> tuple[ResultsCache | None, str]:
         """The results cache of a root and the project fingerprint its entries must match."""
@@ -108,9 +107,9 @@ class Run:
         cache = self.results[root]
         fingerprint = ""
         if config.project_index:
-            from sentry_model_lint.project import index_for
-
-            fingerprint = index_for(root, config, config.use_cache).fingerprint
+            fingerprint = self.fingerprints.get(root, "")
+            if not fingerprint:
+                fingerprint = self.fingerprints[root] = project_fingerprint(root, scan_project(root), self.stats)
         return cache, fingerprint
 
     def walker_for(self, root: str | None) -> Walker:
@@ -138,9 +137,12 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
 
 
 def relpath_for(path: str, root: str | None) -> str:
+    abspath = os.path.abspath(path)
     if root is None:
-        return os.path.abspath(path).replace(os.sep, "/")
-    return os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+        return abspath.replace(os.sep, "/")
+    if abspath.startswith(root + os.sep):
+        return abspath[len(root) + 1 :].replace(os.sep, "/")
+    return os.path.relpath(abspath, root).replace(os.sep, "/")
 
 
 def reported(result: FileResult, config: Config, root: str | None, rel: str | None = None) -> list[Violation]:
@@ -214,11 +216,13 @@ def _fix(path: str, result: FileResult, violations: list[Violation], args: argpa
         name = path.lstrip("/")
         return result, 0, "".join(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
     write_atomically(path, outcome.source)
+    from sentry_model_lint.engine import lint_source
+
     return lint_source(outcome.source, path, config), len(outcome.fixed), None
 
 
 def run_check(args: argparse.Namespace) -> int:
-    reset_indexes()
+    _reset_indexes()
     run = Run(_overrides(args))
     findings: list[Finding] = []
     missing = False
@@ -288,14 +292,23 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _reset_indexes() -> None:
+    """Start from fresh project scans and indexes (the files may have changed since)."""
+    forget_scans()
+    project = sys.modules.get("sentry_model_lint.project")
+    if project is not None:
+        project.reset_indexes()
+
+
 def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, config: Config, use_cached: bool) -> FileResult:
     cache, fingerprint = run.results_for(root, config)
     try:
-        st = os.stat(path)
+        st = run.stats.get(os.path.join(root, rel)) if root is not None else None
+        st = st or os.stat(path)
     except OSError:
         cache = None
     if cache is not None and use_cached:
-        found = cache.get(rel, st, fingerprint)
+        found = cache.get(rel, file_stamp(st), fingerprint)
         if found is not None:
             violations = [Violation(line, col, code, message, symbol) for line, col, code, message, symbol in found]
             try:
@@ -304,9 +317,11 @@ def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, co
                 source = None
             if source is not None:
                 return FileResult(path, violations, source=source)
+    from sentry_model_lint.engine import lint_file
+
     result = lint_file(path, config)
     if cache is not None and result.error is None and not result.internal_errors:
-        cache.put(rel, st, fingerprint, [[v.line, v.col, v.code, v.message, v.symbol] for v in result.violations])
+        cache.put(rel, file_stamp(st), fingerprint, [[v.line, v.col, v.code, v.message, v.symbol] for v in result.violations])
     return result
 
 
@@ -324,10 +339,11 @@ def _baseline_for(args: argparse.Namespace, config: Config, root: str | None, ca
 
 
 def _warn_about_broken_files() -> None:
-    from sentry_model_lint.project import open_indexes
-
+    project = sys.modules.get("sentry_model_lint.project")
+    if project is None:
+        return  # no index was built in this run
     seen = set()
-    for index in open_indexes():
+    for index in project.open_indexes():
         for path, message in sorted(index.broken.items()):
             if path not in seen:
                 seen.add(path)
@@ -335,7 +351,9 @@ def _warn_about_broken_files() -> None:
 
 
 def run_baseline(args: argparse.Namespace) -> int:
-    reset_indexes()
+    from sentry_model_lint.engine import lint_file
+
+    _reset_indexes()
     run = Run(_overrides(args))
     keys_by_file: dict[str, list] = {}
     missing = False
@@ -383,9 +401,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             rule = get_rule(args.code)
             if rule is None:
                 raise UsageError(f"unknown rule {args.code!r}; `sentry-model-lint rules` lists them")
+            from sentry_model_lint.docs import render_rule
+
             sys.stdout.write(render_rule(rule))
             return EXIT_CLEAN
         if args.command == "rules":
+            from sentry_model_lint.docs import render_rule_table
+
             sys.stdout.write(render_rule_table())
             return EXIT_CLEAN
         parser.print_help(sys.stderr)

@@ -7,7 +7,8 @@ Symbolic links to folders are not followed, so a walk never leaves the tree it w
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 
 import pathspec
 
@@ -38,14 +39,34 @@ def exclusion_spec(exclude: Sequence[str] | None, extend_exclude: Sequence[str])
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
+_GROUP_NAME = re.compile(r"\(\?P<\w+>")
+
+
+def matcher(spec: pathspec.PathSpec) -> Callable[[str], bool]:
+    """``spec.match_file`` for normalised relative paths, as one regular expression when every
+    pattern includes (no ``!`` negation: then any match decides, whatever the order)."""
+    patterns = [p for p in spec.patterns if getattr(p, "include", None) is not None]
+    if all(p.include and getattr(p, "regex", None) is not None for p in patterns):
+        if not patterns:
+            return lambda _name: False
+        try:
+            combined = re.compile("|".join(f"(?:{_GROUP_NAME.sub('(?:', p.regex.pattern)})" for p in patterns))
+        except (re.error, TypeError):
+            return spec.match_file
+        if all(p.regex.flags == combined.flags for p in patterns):
+            return lambda name: combined.search(name) is not None
+    return spec.match_file
+
+
 class Walker:
     """Finds the Python files under the given paths for one project root."""
 
     def __init__(self, root: str | None, spec: pathspec.PathSpec, use_gitignore: bool = True) -> None:
         self.root = os.path.abspath(root) if root else None
         self.spec = spec
+        self._match = matcher(spec)
         self.use_gitignore = use_gitignore
-        self._gitignores: dict[str, pathspec.PathSpec | None] = {}
+        self._gitignores: dict[str, Callable[[str], bool] | None] = {}
 
     def _rel(self, path: str) -> str | None:
         if self.root is None:
@@ -53,15 +74,15 @@ class Walker:
         rel = os.path.relpath(os.path.abspath(path), self.root)
         return None if rel.startswith("..") else rel.replace(os.sep, "/")
 
-    def _gitignore(self, folder: str) -> pathspec.PathSpec | None:
+    def _gitignore(self, folder: str) -> Callable[[str], bool] | None:
         if folder not in self._gitignores:
-            spec = None
+            match = None
             try:
                 with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as fh:
-                    spec = pathspec.GitIgnoreSpec.from_lines(fh)
+                    match = matcher(pathspec.GitIgnoreSpec.from_lines(fh))
             except OSError:
                 pass
-            self._gitignores[folder] = spec
+            self._gitignores[folder] = match
         return self._gitignores[folder]
 
     def excluded(self, path: str, is_dir: bool = False, rel: str | None = None) -> bool:
@@ -69,20 +90,32 @@ class Walker:
         name = rel if rel is not None else os.path.basename(os.path.normpath(path))
         if is_dir:
             name += "/"
-        if self.spec.match_file(name):
+        if self._match(name):
             return True
         if self.use_gitignore and self.root is not None and rel is not None:
-            # every .gitignore between the root and the file, each matching relative to its folder
-            parts = rel.rstrip("/").split("/")
-            folder = self.root
-            for depth in range(len(parts)):
-                spec = self._gitignore(folder)
-                if spec is not None:
-                    sub = "/".join(parts[depth:]) + ("/" if is_dir else "")
-                    if spec.match_file(sub):
-                        return True
-                folder = os.path.join(folder, parts[depth])
+            return self._ignored(rel, is_dir, self._chain(rel.rstrip("/").split("/")[:-1]))
         return False
+
+    def _chain(self, folders: list[str]) -> list[tuple[int, Callable[[str], bool]]]:
+        """The ``.gitignore`` files from the root down to a folder (given as its parts below
+        the root), each with the depth it matches from."""
+        chain = []
+        folder = self.root
+        for depth in range(len(folders) + 1):
+            match = self._gitignore(folder)
+            if match is not None:
+                chain.append((depth, match))
+            if depth < len(folders):
+                folder = os.path.join(folder, folders[depth])
+        return chain
+
+    @staticmethod
+    def _ignored(rel: str, is_dir: bool, chain: list[tuple[int, Callable[[str], bool]]]) -> bool:
+        if not chain:
+            return False
+        parts = rel.rstrip("/").split("/")
+        suffix = "/" if is_dir else ""
+        return any(match("/".join(parts[depth:]) + suffix) for depth, match in chain)
 
     def files(self, path: str) -> Iterator[str]:
         if not os.path.isdir(path):
@@ -90,29 +123,53 @@ class Walker:
                 yield path
             return
         top = os.path.realpath(path)
-        for dirpath, dirnames, filenames in os.walk(path):
-            rel_dir = self._rel(dirpath)
-            prefix = "" if rel_dir in (None, ".") else rel_dir + "/"
+        rel_top = self._rel(path)
+        yield from self._walk(path, top, None if rel_top is None else ("" if rel_top == "." else rel_top))
 
-            def rel(name: str) -> str | None:
-                return None if rel_dir is None else prefix + name
-
-            kept = []
-            for name in sorted(dirnames):
-                full = os.path.join(dirpath, name)
-                if os.path.islink(full) or self.excluded(full, is_dir=True, rel=rel(name)):
-                    continue
-                kept.append(name)
-            dirnames[:] = kept
-            for name in sorted(filenames):
-                if not name.endswith(".py"):
-                    continue
-                full = os.path.join(dirpath, name)
-                if not os.path.isfile(full) or self.excluded(full, rel=rel(name)):
+    def _walk(self, folder: str, top: str, rel_dir: str | None) -> Iterator[str]:
+        """Files of ``folder`` and, depth first in name order, of its subfolders. Links to
+        folders are not entered; links to files are kept only when they stay inside ``top``."""
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return  # unreadable or vanished: nothing to lint there
+        prefix = "" if not rel_dir else rel_dir + "/"
+        chain: list[tuple[int, Callable[[str], bool]]] | None = None
+        if self.use_gitignore and rel_dir is not None:
+            chain = self._chain(rel_dir.split("/") if rel_dir else [])
+        subfolders = []
+        for entry in entries:
+            rel = None if rel_dir is None else prefix + entry.name
+            try:
+                is_link = entry.is_symlink()
+                is_dir = not is_link and entry.is_dir()
+            except OSError:
+                continue
+            if is_dir:
+                if not self._skip(entry.path, rel, True, chain):
+                    subfolders.append((entry.path, rel))
+                continue
+            if not entry.name.endswith(".py"):
+                continue
+            try:
+                if not entry.is_file():  # follows a link: a dangling one is not a file
                     continue  # a FIFO, a socket or a dangling link is not a source file
-                if os.path.islink(full) and not _inside(os.path.realpath(full), top):
-                    continue  # never follow a link out of the tree being walked
-                yield full
+            except OSError:
+                continue
+            if self._skip(entry.path, rel, False, chain):
+                continue
+            if is_link and not _inside(os.path.realpath(entry.path), top):
+                continue  # never follow a link out of the tree being walked
+            yield entry.path
+        for sub, rel in subfolders:
+            yield from self._walk(sub, top, rel)
+
+    def _skip(self, path: str, rel: str | None, is_dir: bool, chain: list[tuple[int, Callable[[str], bool]]] | None) -> bool:
+        name = rel if rel is not None else os.path.basename(path)
+        if self._match(name + "/" if is_dir else name):
+            return True
+        return chain is not None and rel is not None and self._ignored(rel, is_dir, chain)
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -17,7 +17,7 @@ from sentry_model_lint.facts import ModuleFacts, extract
 from sentry_model_lint.hierarchy import ClassLookup, Hierarchy
 from sentry_model_lint.paths import FileInfo, FileKind, classify
 from sentry_model_lint.rules.base import Context, Family, Rule, Violation, all_rules
-from sentry_model_lint.source import SourceError, decode, parse, physical_lines, read_source
+from sentry_model_lint.source import FileResult, SourceError, decode, parse, physical_lines, read_source
 
 if TYPE_CHECKING:
     from sentry_model_lint.project import ProjectIndex
@@ -42,15 +42,6 @@ def project_for(info: FileInfo, config: Config) -> ProjectIndex | None:
     from sentry_model_lint.project import index_for
 
     return index_for(info.root, config, config.use_cache)
-
-
-@dataclass
-class FileResult:
-    path: str
-    violations: list[Violation] = field(default_factory=list)
-    error: SourceError | None = None  # unreadable or unparsable file
-    internal_errors: list[str] = field(default_factory=list)  # a rule that failed (a bug)
-    source: str | None = None
 
 
 def facts_for(tree: ast.Module, info: FileInfo, config: Config, lines: list[str] | None = None) -> ModuleFacts:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     BuiltinAssignment,
@@ -211,6 +212,35 @@ def _is_literal(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
         return isinstance(node.expression, (cst.Integer, cst.Float))
     return False
+
+
+def _single_assignment(stmt: cst.BaseStatement) -> str | None:
+    """The name a line like ``name = value`` assigns (one statement, one plain target)."""
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        small = stmt.body[0]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+            return small.targets[0].target.value
+    return None
+
+
+def _drop_statements(block: cst.IndentedBlock, indices: set[int]) -> cst.IndentedBlock:
+    """``block`` without the statements at ``indices``. Comment lines above a removed statement
+    move to the next statement kept (or to the block's footer); an emptied block gets ``pass``."""
+    body: list[cst.BaseStatement] = []
+    pending: list[cst.EmptyLine] = []
+    for i, stmt in enumerate(block.body):
+        if i in indices:
+            if any(e.comment for e in stmt.leading_lines):
+                pending += stmt.leading_lines
+            continue
+        if pending:
+            stmt = stmt.with_changes(leading_lines=[*pending, *stmt.leading_lines])
+            pending = []
+        body.append(stmt)
+    if not body:
+        body.append(cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=pending))
+        pending = []
+    return block.with_changes(body=body, footer=[*pending, *block.footer])
 
 
 def _target_names(stmt: cst.BaseStatement) -> list[str]:
@@ -477,6 +507,7 @@ class _Planner:
         self.releases: list[_Release] = []
         self.gone: set[int] = set()  # ids of Name nodes the fixes replace
         self.classes_with_scope: set[int] = set()  # SML104: classes given a __relocation_scope__
+        self.removed: dict[int, set[int]] = {}  # block id -> indices of the statements removed from it
         self.top_level = {id(s) for s in self.module.body}
 
     # -- locating ---------------------------------------------------------------------------------
@@ -528,6 +559,34 @@ class _Planner:
 
     def _replace(self, node: cst.CSTNode, new: cst.CSTNode) -> None:
         self._edit(node, lambda _updated: new)
+
+    def _remove_statement(self, block: cst.IndentedBlock, index: int) -> None:
+        """Remove ``block.body[index]``; its comment lines move to the next statement kept."""
+        indices = self.removed.get(id(block))
+        if indices is None:
+            indices = self.removed[id(block)] = set()
+            self._edit(block, lambda n: _drop_statements(n, indices))
+        indices.add(index)
+
+    def _bound_import(self, module: str, name: str, at: cst.CSTNode) -> str | None:
+        """The name under which a module-level ``from module import name as alias`` makes
+        ``module.name`` visible at ``at``, when that is the only binding of the alias."""
+        for assignment in self.global_scope.assignments:
+            node = assignment.node
+            if not isinstance(assignment, ImportAssignment) or not isinstance(node, cst.ImportFrom):
+                continue
+            if node.relative or isinstance(node.names, cst.ImportStar) or _import_module(node) != module:
+                continue
+            if not self._is_top_level(node):
+                continue
+            for alias in node.names:
+                bound = get_full_name_for_node(alias.asname.name) if alias.asname is not None else _alias_name(alias)
+                if _alias_name(alias) != name or bound != assignment.name:
+                    continue
+                found = self._assignments(bound, at)
+                if len(found) == 1 and found[0] is assignment:
+                    return bound
+        return None
 
     # -- names and imports ------------------------------------------------------------------------
 
@@ -640,29 +699,35 @@ class _Planner:
         if found is None:
             return False
         cls, block = found
+        position = next(i for i, s in enumerate(block.body) if s is line)
+        # earlier assignments of the same flag are dead stores the rule does not report (the last
+        # one wins): they go too, or the flag would come back after the fix
+        earlier = [i for i, s in enumerate(block.body[:position]) if target.value in _target_names(s)]
+        if any(_single_assignment(block.body[i]) != target.value for i in earlier):
+            return False  # bound some other way (a def, a chained assignment): leave it to a human
+        if len(m.findall(block, m.Name(target.value))) != len(earlier) + 1:
+            return False  # the class body reads the flag
         has_scope = id(cls) in self.classes_with_scope or any(SCOPE_ATTR in _target_names(s) for s in block.body)
-        if has_scope:
-            position = next(i for i, s in enumerate(block.body) if s is line)
-            carried = list(line.leading_lines) if any(e.comment for e in line.leading_lines) else []
-            if carried and position + 1 >= len(block.body):
-                return False  # its comment lines would have nowhere to go
-            if not self._once("SML104", line):
-                return True
-            if carried:
-                self._edit(block.body[position + 1], lambda n: n.with_changes(leading_lines=[*carried, *n.leading_lines]))
-            self._edit(line, lambda _n: cst.RemovalSentinel.REMOVE)
+        if not has_scope:
+            scope_name = self._bound_import(SCOPES_MODULE, "RelocationScope", assign)
+            if scope_name is None and not self._can_import(SCOPES_MODULE, "RelocationScope", assign):
+                return False
+        if not self._once("SML104", line):
             return True
-        if not self._can_import(SCOPES_MODULE, "RelocationScope", assign):
-            return False
-        if not self._once("SML104", assign):
+        for i in earlier:
+            self._remove_statement(block, i)
+        if has_scope:
+            self._remove_statement(block, position)
             return True
         self.classes_with_scope.add(id(cls))
-        self._need_import(SCOPES_MODULE, "RelocationScope")
+        if scope_name is None:
+            scope_name = "RelocationScope"
+            self._need_import(SCOPES_MODULE, scope_name)
         self._edit(
             assign,
             lambda n: n.with_changes(
                 targets=[n.targets[0].with_changes(target=cst.Name(SCOPE_ATTR))],
-                value=cst.Attribute(value=cst.Name("RelocationScope"), attr=cst.Name("Excluded")),
+                value=cst.Attribute(value=cst.Name(scope_name), attr=cst.Name("Excluded")),
             ),
         )
         return True

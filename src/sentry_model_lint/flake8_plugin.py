@@ -4,11 +4,18 @@ flake8 hands each file's parsed tree and name to :class:`Plugin`; the plugin yie
 ``(line, col, "SMLnnn message", type)`` tuples and flake8 does the rest (selection, ``# noqa``,
 output). Default-off rules are added to flake8's default ignore list, so they run only when
 selected.
+
+flake8 runs every installed plugin on every file, so the plugin keeps its own cost small: a
+file whose text and project are unchanged since an earlier run gets its findings from the
+results cache (keyed by a hash of the text flake8 read and the project's fingerprint) without
+importing the rules; the engine is imported only when a file has to be linted.
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
+import hashlib
 import os
 import sys
 from collections.abc import Iterator
@@ -16,14 +23,43 @@ from typing import Any
 
 from sentry_model_lint import __version__
 from sentry_model_lint.baseline import Baseline, key_of
+from sentry_model_lint.cache import ResultsCache
 from sentry_model_lint.config import Config, ConfigError, load_for_root
-from sentry_model_lint.engine import lint_tree
-from sentry_model_lint.paths import classify, find_root
-from sentry_model_lint.rules.base import all_rules
+from sentry_model_lint.paths import FileInfo, classify, find_root, project_fingerprint, scan_project
+from sentry_model_lint.rules import DEFAULT_OFF
+from sentry_model_lint.rules.base import Violation
 
 _CONFIGS: dict[str | None, Config] = {}
 _BASELINES: dict[str, Baseline | None] = {}
+_RESULTS: dict[tuple[str, str], ResultsCache] = {}
+_FINGERPRINTS: dict[str, str] = {}
 _REPORTED: set[str] = set()
+
+
+def _flush_results() -> None:
+    for cache in _RESULTS.values():
+        cache.flush()
+
+
+_FLUSH_REGISTERED: set[int] = set()
+
+
+def _flush_at_exit() -> None:
+    """Write the results caches when this process ends: at exit for a flake8 run in one
+    process; for flake8's worker processes (which end through multiprocessing and skip atexit)
+    through a multiprocessing finalizer, registered in the worker itself since finalizers are
+    not inherited across a fork."""
+    pid = os.getpid()
+    if pid in _FLUSH_REGISTERED:
+        return
+    _FLUSH_REGISTERED.add(pid)
+    atexit.register(_flush_results)
+    try:
+        from multiprocessing import util as mp_util
+
+        mp_util.Finalize(None, _flush_results, exitpriority=10)
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
 
 
 def _warn_once(message: str) -> None:
@@ -71,7 +107,7 @@ class Plugin:
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
-        option_manager.extend_default_ignore([r.code for r in all_rules() if not r.default_on])
+        option_manager.extend_default_ignore(list(DEFAULT_OFF))
         option_manager.add_option(
             "--sml-large-tables",
             default="",
@@ -94,17 +130,42 @@ class Plugin:
         config = _config_for(info.root).with_options(select=("SML",), extend_select=(), ignore=())
         if self.large_tables:
             config = config.with_options(large_tables=self.large_tables)
-        errors: list[str] = []
         baseline = _baseline_for(info.root, config)
         rel = os.path.relpath(os.path.abspath(self.filename), info.root).replace(os.sep, "/") if info.root else ""
-        for violation in lint_tree(
-            self.tree, self.filename, config, info=info, lines=self.lines, internal_errors=errors
-        ):
+        for violation in self._violations(info, config, rel):
             if baseline is not None and baseline.suppresses(key_of(rel, violation)):
                 continue
             yield violation.line, violation.col, violation.text(), type(self)
+
+    def _violations(self, info: FileInfo, config: Config, rel: str) -> list[Violation]:
+        """The file's findings, from the results cache when its text and the project are
+        unchanged since they were stored."""
+        cache = stamp = fingerprint = None
+        if info.root is not None and config.use_cache and self.lines is not None:
+            key = (info.root, repr(config))
+            cache = _RESULTS.get(key)
+            if cache is None:
+                cache = _RESULTS[key] = ResultsCache(info.root, "flake8\0" + key[1])
+                _flush_at_exit()
+            fingerprint = ""
+            if config.project_index:
+                fingerprint = _FINGERPRINTS.get(info.root, "")
+                if not fingerprint:
+                    fingerprint = _FINGERPRINTS[info.root] = project_fingerprint(info.root, scan_project(info.root))
+            text = "".join(self.lines).encode("utf-8", "surrogatepass")
+            stamp = "sha1:" + hashlib.sha1(text).hexdigest()
+            found = cache.get(rel, stamp, fingerprint)
+            if found is not None:
+                return [Violation(line, col, code, message, symbol) for line, col, code, message, symbol in found]
+        from sentry_model_lint.engine import lint_tree
+
+        errors: list[str] = []
+        violations = list(lint_tree(self.tree, self.filename, config, info=info, lines=self.lines, internal_errors=errors))
         for error in errors:
             _warn_once(f"internal error, please report it: {error}")
+        if cache is not None and stamp is not None and fingerprint is not None and not errors:
+            cache.put(rel, stamp, fingerprint, [[v.line, v.col, v.code, v.message, v.symbol] for v in violations])
+        return violations
 
 
 __all__ = ["Plugin", "find_root"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ ROOT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
 
 #: Folder names skipped by every rule family (relative to the project root).
 ALWAYS_EXCLUDED_DIRS = frozenset({"fixtures", "__pycache__", "south_migrations"})
+#: folders the project scan never enters (besides hidden ones and ``*.egg-info``)
+WALK_SKIP = frozenset({"venv", "node_modules", "build", "dist", "static"})
+LOCKFILE = "migrations_lockfile.txt"
 #: Folder names skipped by every family but the migration-test rules (SML3xx).
 TEST_DIRS = frozenset({"tests"})
 
@@ -139,3 +143,111 @@ def classify(path: str, root: str | None = None) -> FileInfo:
 
 def is_migration_module_name(stem: str) -> bool:
     return bool(_MIGRATION_NAME.match(stem))
+
+
+@dataclass
+class ProjectFiles:
+    """The files of a project the project index can read, found by one walk of its root."""
+
+    migrations: dict[str, list[str]]  # app folder name -> migration files, in name order
+    model_modules: list[str]
+    tests: list[str]  # migration tests
+    modules: dict[str, str]  # dotted module name -> file
+
+
+_SCANS: dict[str, ProjectFiles] = {}
+
+
+def forget_scans() -> None:
+    """Drop the scans kept by :func:`scan_project` (a new run over files that may have changed)."""
+    _SCANS.clear()
+
+
+def scan_project(root: str) -> ProjectFiles:
+    """Walk ``root`` (hidden, virtualenv and build folders skipped; links that leave the root
+    not followed) and sort its Python files into what the project index reads. One walk per
+    root and process, until :func:`forget_scans`."""
+    root = os.path.abspath(root)
+    files = _SCANS.get(root)
+    if files is None:
+        files = _SCANS[root] = _scan(root)
+    return files
+
+
+def _scan(root: str) -> ProjectFiles:
+    files = ProjectFiles({}, [], [], {})
+    pending: list[tuple[str, tuple[str, ...]]] = [(root, ())]
+    while pending:
+        folder, parts = pending.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable or vanished
+        in_tests = "tests" in parts
+        in_migrations = bool(parts) and parts[-1] == "migrations"
+        in_models = "models" in parts
+        package = _module_prefix(parts)
+        subfolders = []
+        for entry in entries:
+            name = entry.name
+            try:
+                is_link = entry.is_symlink()
+                if not is_link and entry.is_dir():
+                    if name not in WALK_SKIP and name not in ALWAYS_EXCLUDED_DIRS and not name.startswith(".") and not name.endswith(".egg-info"):
+                        subfolders.append((entry.path, (*parts, name)))
+                    continue
+            except OSError:
+                continue
+            if not name.endswith(".py"):
+                continue
+            path = entry.path
+            if is_link and not os.path.realpath(path).startswith(root + os.sep):
+                continue  # never read through a link that leaves the project
+            if in_tests:
+                if "migrations" in parts[parts.index("tests") + 1 :] and name != "__init__.py":
+                    files.tests.append(path)
+                continue
+            if package is not None:
+                stem = name[:-3]
+                module = package if stem == "__init__" else (f"{package}.{stem}" if package else stem)
+                if module:
+                    files.modules.setdefault(module, path)
+            if in_migrations:
+                if name != "__init__.py" and len(parts) >= 2:
+                    files.migrations.setdefault(parts[-2], []).append(path)
+                continue
+            if name == "models.py" or in_models:
+                files.model_modules.append(path)
+        pending.extend(reversed(subfolders))  # depth first, in name order
+    return files
+
+
+def _module_prefix(parts: tuple[str, ...]) -> str | None:
+    """The dotted package name of a folder (its parts below the root), as :func:`module_name`
+    spells it; None when a part is not an identifier (no module of it has a name)."""
+    if parts and parts[0] == "src":
+        parts = parts[1:]
+    if not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
+
+
+def project_fingerprint(root: str, files: ProjectFiles, stats: dict[str, os.stat_result] | None = None) -> str:
+    """A digest of the size and modification time of every file ``files`` names, and of the
+    lockfile: it changes whenever a file the project index can read changes. The stats taken
+    are added to ``stats`` (by path) when it is given."""
+    digest = hashlib.sha1()
+    paths = sorted(
+        {*files.modules.values(), *files.model_modules, *files.tests, *(p for ps in files.migrations.values() for p in ps)}
+    )
+    paths.append(os.path.join(os.path.abspath(root), LOCKFILE))
+    for path in paths:
+        try:
+            st = os.stat(path)
+            digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            if stats is not None:
+                stats[path] = st
+        except OSError:
+            digest.update(f"{path}\0-\n".encode())
+    return digest.hexdigest()

@@ -10,7 +10,6 @@ members. Nothing is imported or executed. Files that cannot be read are remember
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from stat import S_ISREG
@@ -24,19 +23,16 @@ from sentry_model_lint.facts import ClassFact, ModuleFacts, extract
 from sentry_model_lint.hierarchy import Hierarchy, ModelInfo
 from sentry_model_lint.migration_facts import TestClassFact
 from sentry_model_lint.names import OUTBOX_CATEGORY, SILO_DECORATOR_MODES, canonical
-from sentry_model_lint.paths import ALWAYS_EXCLUDED_DIRS, FileKind, classify, module_name
+from sentry_model_lint.paths import LOCKFILE, FileKind, classify, forget_scans, project_fingerprint, scan_project
 from sentry_model_lint.replay import AppHistory, build_history
 from sentry_model_lint.values import CALL, NAME, Value
 
-LOCKFILE = "migrations_lockfile.txt"
 ROUTERS = {"getsentry": "getsentry/db/router.py"}
 DEFAULT_ROUTER = "src/sentry/db/router.py"
 #: Sentry's ``AUTH_USER_MODEL``
 AUTH_USER_MODEL_LABEL = ("sentry", "user")
-WALK_SKIP = frozenset(
-    {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", ".eggs", "static"}
-)
 _LOCK_ENTRY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(\S+)\s*$")
+_WORD = re.compile(r"\w+")
 _CLASS = re.compile(r"^[ \t]*class[ \t]+(\w+)", re.MULTILINE)
 _CONFLICT = re.compile(r"^(<<<<<<<|=======|>>>>>>>)")
 
@@ -126,53 +122,13 @@ class ProjectIndex:
     # --- files ------------------------------------------------------------------------------------
     @cached_property
     def _scan(self) -> tuple[dict[str, list[str]], list[str], list[str], dict[str, str]]:
-        migrations: dict[str, list[str]] = {}
-        model_modules: list[str] = []
-        tests: list[str] = []
-        modules: dict[str, str] = {}
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = sorted(
-                d for d in dirnames if d not in WALK_SKIP and d not in ALWAYS_EXCLUDED_DIRS and not d.startswith(".") and not d.endswith(".egg-info")
-            )
-            rel_dir = os.path.relpath(dirpath, self.root)
-            parts = () if rel_dir == "." else tuple(rel_dir.split(os.sep))
-            in_tests = "tests" in parts
-            for name in sorted(filenames):
-                if not name.endswith(".py"):
-                    continue
-                path = os.path.join(dirpath, name)
-                if os.path.islink(path) and not os.path.realpath(path).startswith(self.root + os.sep):
-                    continue  # never read through a link that leaves the project
-                relparts = (*parts, name)
-                if in_tests:
-                    if "migrations" in parts[parts.index("tests") + 1 :] and name != "__init__.py":
-                        tests.append(path)
-                    continue
-                module, _ = module_name(relparts)
-                if module:
-                    modules.setdefault(module, path)
-                if parts and parts[-1] == "migrations":
-                    if name != "__init__.py" and len(parts) >= 2:
-                        migrations.setdefault(parts[-2], []).append(path)
-                    continue
-                if name == "models.py" or "models" in parts:
-                    model_modules.append(path)
-        return migrations, model_modules, tests, modules
+        files = scan_project(self.root)
+        return files.migrations, files.model_modules, files.tests, files.modules
 
     @cached_property
     def fingerprint(self) -> str:
         """Changes whenever a file the index can read changes (size or modification time)."""
-        digest = hashlib.sha1()
-        migrations, model_modules, tests, modules = self._scan
-        paths = sorted({*modules.values(), *model_modules, *tests, *(p for ps in migrations.values() for p in ps)})
-        paths.append(os.path.join(self.root, LOCKFILE))
-        for path in paths:
-            try:
-                st = os.stat(path)
-                digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-            except OSError:
-                digest.update(f"{path}\0-\n".encode())
-        return digest.hexdigest()
+        return project_fingerprint(self.root, scan_project(self.root))
 
     def facts_of(self, path: str) -> ModuleFacts | None:
         path = os.path.abspath(path)
@@ -333,14 +289,26 @@ class ProjectIndex:
                 names.setdefault(match.group(1).lower(), []).append(path)
         return names
 
+    @cached_property
+    def _test_words(self) -> dict[str, list[str]]:
+        """Each word (``\\w+``) of the migration tests' text -> the tests that hold it."""
+        words: dict[str, list[str]] = {}
+        for path in self._scan[2]:
+            for word in set(_WORD.findall(self._text(path))):
+                words.setdefault(word, []).append(path)
+        return words
+
     def tests_naming(self, migration: str) -> list[tuple[str, ModuleFacts, TestClassFact]]:
         """Migration tests whose file mentions ``migration`` (only those files are read)."""
         out = []
-        for path in self._scan[2]:
-            if migration in self._text(path):
-                facts = self.facts_of(path)
-                if facts is not None:
-                    out.extend((path, facts, cls) for cls in facts.test_classes)
+        if _WORD.fullmatch(migration):
+            candidates = self._test_words.get(migration, [])
+        else:
+            candidates = [path for path in self._scan[2] if migration in self._text(path)]
+        for path in candidates:
+            facts = self.facts_of(path)
+            if facts is not None:
+                out.extend((path, facts, cls) for cls in facts.test_classes)
         return out
 
     def model_for_target(self, target: Value, own_app: str | None, own: ClassFact) -> ModelEntry | None:
@@ -433,6 +401,7 @@ def open_indexes() -> list[ProjectIndex]:
 def reset_indexes() -> None:
     """Forget every index (a new run over files that may have changed)."""
     _INDEXES.clear()
+    forget_scans()
 
 
 __all__ = ["ProjectIndex", "index_for", "open_indexes", "parse_lockfile"]

@@ -8,6 +8,11 @@ import os
 import re
 import stat
 import tokenize
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sentry_model_lint.rules.base import Violation
 
 
 class SourceError(Exception):
@@ -18,6 +23,17 @@ class SourceError(Exception):
         self.message = message
         self.line = line
         self.col = col
+
+
+@dataclass
+class FileResult:
+    """What linting one file gave: its findings (before ``# noqa``) or why it could not be read."""
+
+    path: str
+    violations: list[Violation] = field(default_factory=list)
+    error: SourceError | None = None  # unreadable or unparsable file
+    internal_errors: list[str] = field(default_factory=list)  # a rule that failed (a bug)
+    source: str | None = None
 
 
 def decode(data: bytes, path: str = "<bytes>") -> str:

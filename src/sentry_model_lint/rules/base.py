@@ -108,7 +108,12 @@ def register(cls: type[Rule]) -> type[Rule]:
 @functools.cache
 def all_rules() -> tuple[Rule, ...]:
     """One instance of every registered rule, ordered by code."""
-    import sentry_model_lint.rules  # noqa: F401  (registers the rule modules)
+    import importlib
+
+    from sentry_model_lint.rules import FAMILIES
+
+    for family in FAMILIES:
+        importlib.import_module(f"sentry_model_lint.rules.{family}")  # registers its rules
 
     return tuple(REGISTRY[code]() for code in sorted(REGISTRY))
 
