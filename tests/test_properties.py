@@ -9,15 +9,16 @@ Two hypothesis profiles are registered here, chosen with ``HYPOTHESIS_PROFILE``:
 
 - ``ci`` (the default): few examples per test, so that this file runs in well under a minute on
   a two-core machine;
-- ``long``: 2000 examples per test (the slow ``hypothesmith.from_node()`` test gets a quarter of
-  that, the all-fixes-at-once test half). Run it, with statistics, as::
+- ``long``: 2000 examples per test, or ``HYPOTHESIS_EXAMPLES`` (the slow
+  ``hypothesmith.from_node()`` test gets a quarter of that, the all-fixes-at-once test half).
+  Run it, with statistics, as::
 
       HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests/test_properties.py -q \\
-          --hypothesis-show-statistics --runxfail
+          --hypothesis-show-statistics
 
-  (``--runxfail`` also runs, and shows the failures of, tests marked as known defects). It
-  takes a while (about half an hour on two cores): ``-k`` narrows it (``-k fix_is_sound``), and
-  two processes with complementary ``-k`` halves use both cores.
+  It takes hours at 2000 examples on two cores (the three hypothesmith tests alone take about
+  forty minutes): ``-k`` narrows it (``-k fix_is_sound``), two processes with complementary
+  ``-k`` halves use both cores, and ``HYPOTHESIS_EXAMPLES=500`` gives a shorter long run.
 
 A failure prints the minimal input and a ``@reproduce_failure`` blob to replay it.
 """
@@ -58,7 +59,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 settings.register_profile("ci", max_examples=20, deadline=None, suppress_health_check=_QUIET, print_blob=True)
-settings.register_profile("long", max_examples=2000, deadline=None, suppress_health_check=_QUIET, print_blob=True)
+_LONG = int(os.environ.get("HYPOTHESIS_EXAMPLES", "2000"))
+settings.register_profile("long", max_examples=_LONG, deadline=None, suppress_health_check=_QUIET, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

@@ -136,8 +136,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def relpath_for(path: str, root: str | None) -> str:
-    abspath = os.path.abspath(path)
+def relpath_for(path: str, root: str | None, abspath: str | None = None) -> str:
+    abspath = abspath or os.path.abspath(path)
     if root is None:
         return abspath.replace(os.sep, "/")
     if abspath.startswith(root + os.sep):
@@ -230,21 +230,22 @@ def run_check(args: argparse.Namespace) -> int:
     diffs: list[str] = []
     baselines: dict[str, Baseline] = {}
     checked: dict[str, set[str]] = {}
-    all_files: list[tuple[str, str | None]] = []
+    all_files: list[tuple[str, str, str | None]] = []
     for given in args.paths:
         if not os.path.exists(given):
             print(f"sentry-model-lint: {given}: no such file or directory", file=sys.stderr)
             missing = True
             continue
         for path in run.files(given):
-            all_files.append((path, find_root(os.path.dirname(os.path.abspath(path)))))
+            absolute = os.path.abspath(path)
+            all_files.append((path, absolute, find_root(os.path.dirname(absolute))))
     if not all_files and not missing:
         print("sentry-model-lint: warning: no Python files found under the given paths", file=sys.stderr)
     progress = Progress(not args.quiet)
-    for number, (path, root) in enumerate(all_files, start=1):
+    for number, (path, absolute, root) in enumerate(all_files, start=1):
         progress.update(number, len(all_files))
         config = run.config_for(root)
-        rel = relpath_for(path, root)
+        rel = relpath_for(path, root, absolute)
         result = _lint_with_results_cache(run, path, rel, root, config, use_cached=not (args.fix or args.diff))
         if result.error is not None:
             err = result.error
