@@ -23,7 +23,7 @@ from sentry_model_lint.cache import ResultsCache, file_stamp
 from sentry_model_lint.config import Config, ConfigError, load_for_root, parse_codes
 from sentry_model_lint.discover import Walker, exclusion_spec
 from sentry_model_lint.noqa import filter_violations
-from sentry_model_lint.paths import find_root, forget_scans, project_fingerprint, scan_project
+from sentry_model_lint.paths import find_root, forget_scans, scan_project
 from sentry_model_lint.source import FileResult, SourceError, read_source
 from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, statistics, write
 from sentry_model_lint.rules.base import Fix, Violation, get_rule
@@ -95,8 +95,6 @@ class Run:
         return config
 
     results: dict[str | None, ResultsCache | None] = field(default_factory=dict)
-    fingerprints: dict[str, str] = field(default_factory=dict)
-    stats: dict[str, os.stat_result] = field(default_factory=dict)  # taken for the fingerprints
 
     def results_for(self, root: str | None, config: Config) -> tuple[ResultsCache | None, str]:
         """The results cache of a root and the project fingerprint its entries must match."""
@@ -107,9 +105,7 @@ class Run:
         cache = self.results[root]
         fingerprint = ""
         if config.project_index:
-            fingerprint = self.fingerprints.get(root, "")
-            if not fingerprint:
-                fingerprint = self.fingerprints[root] = project_fingerprint(root, scan_project(root), self.stats)
+            fingerprint = scan_project(root).fingerprint()
         return cache, fingerprint
 
     def walker_for(self, root: str | None) -> Walker:
@@ -304,7 +300,7 @@ def _reset_indexes() -> None:
 def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, config: Config, use_cached: bool) -> FileResult:
     cache, fingerprint = run.results_for(root, config)
     try:
-        st = run.stats.get(os.path.join(root, rel)) if root is not None else None
+        st = scan_project(root).stats.get(os.path.join(root, rel)) if fingerprint and root is not None else None
         st = st or os.stat(path)
     except OSError:
         cache = None

@@ -87,14 +87,10 @@ class Walker:
 
     def excluded(self, path: str, is_dir: bool = False, rel: str | None = None) -> bool:
         rel = rel if rel is not None else self._rel(path)
-        name = rel if rel is not None else os.path.basename(os.path.normpath(path))
-        if is_dir:
-            name += "/"
-        if self._match(name):
-            return True
+        chain = None
         if self.use_gitignore and self.root is not None and rel is not None:
-            return self._ignored(rel, is_dir, self._chain(rel.rstrip("/").split("/")[:-1]))
-        return False
+            chain = self._chain(rel.rstrip("/").split("/")[:-1])
+        return self._skip(os.path.normpath(path), rel, is_dir, chain)
 
     def _chain(self, folders: list[str]) -> list[tuple[int, Callable[[str], bool]]]:
         """The ``.gitignore`` files from the root down to a folder (given as its parts below

@@ -643,24 +643,18 @@ class _Planner:
     def _migrations_name(self, at: cst.CSTNode) -> tuple[str, bool] | None:
         """The name the module binds to ``django.db.migrations`` (and whether the import must be
         added), or None when ``migrations`` means something else."""
+        bound = self._bound_import("django.db", "migrations", at)
+        if bound is not None:
+            return bound, False
         for assignment in self.global_scope.assignments:
-            if not isinstance(assignment, ImportAssignment) or not self._is_top_level(assignment.node):
-                continue
             node = assignment.node
-            if isinstance(node, cst.ImportFrom) and not node.relative and _import_module(node) == "django.db":
-                if isinstance(node.names, cst.ImportStar):
-                    continue
-                for alias in node.names:
-                    if _alias_name(alias) == "migrations":
-                        bound = get_full_name_for_node(alias.asname.name) if alias.asname else "migrations"
-                        if bound == assignment.name and len(self._assignments(bound, at)) == 1:
-                            return bound, False
-            elif isinstance(node, cst.Import):
-                for alias in node.names:
-                    if _alias_name(alias) == "django.db.migrations" and alias.asname is not None:
-                        bound = get_full_name_for_node(alias.asname.name)
-                        if bound == assignment.name and len(self._assignments(bound, at)) == 1:
-                            return bound, False
+            if not isinstance(assignment, ImportAssignment) or not isinstance(node, cst.Import) or not self._is_top_level(node):
+                continue
+            for alias in node.names:
+                if _alias_name(alias) == "django.db.migrations" and alias.asname is not None:
+                    bound = get_full_name_for_node(alias.asname.name)
+                    if bound == assignment.name and len(self._assignments(bound, at)) == 1:
+                        return bound, False
         if self._can_import("django.db", "migrations", at):
             return "migrations", True
         return None

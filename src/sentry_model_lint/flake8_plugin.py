@@ -25,14 +25,13 @@ from sentry_model_lint import __version__
 from sentry_model_lint.baseline import Baseline, key_of
 from sentry_model_lint.cache import ResultsCache
 from sentry_model_lint.config import Config, ConfigError, load_for_root
-from sentry_model_lint.paths import FileInfo, classify, find_root, project_fingerprint, scan_project
+from sentry_model_lint.paths import FileInfo, classify, find_root, scan_project
 from sentry_model_lint.rules import DEFAULT_OFF
 from sentry_model_lint.rules.base import Violation
 
 _CONFIGS: dict[str | None, Config] = {}
 _BASELINES: dict[str, Baseline | None] = {}
 _RESULTS: dict[tuple[str, str], ResultsCache] = {}
-_FINGERPRINTS: dict[str, str] = {}
 _REPORTED: set[str] = set()
 
 
@@ -147,11 +146,7 @@ class Plugin:
             if cache is None:
                 cache = _RESULTS[key] = ResultsCache(info.root, "flake8\0" + key[1])
                 _flush_at_exit()
-            fingerprint = ""
-            if config.project_index:
-                fingerprint = _FINGERPRINTS.get(info.root, "")
-                if not fingerprint:
-                    fingerprint = _FINGERPRINTS[info.root] = project_fingerprint(info.root, scan_project(info.root))
+            fingerprint = scan_project(info.root).fingerprint() if config.project_index else ""
             text = "".join(self.lines).encode("utf-8", "surrogatepass")
             stamp = "sha1:" + hashlib.sha1(text).hexdigest()
             found = cache.get(rel, stamp, fingerprint)

@@ -11,7 +11,7 @@ import functools
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
@@ -149,10 +149,32 @@ def is_migration_module_name(stem: str) -> bool:
 class ProjectFiles:
     """The files of a project the project index can read, found by one walk of its root."""
 
-    migrations: dict[str, list[str]]  # app folder name -> migration files, in name order
-    model_modules: list[str]
-    tests: list[str]  # migration tests
-    modules: dict[str, str]  # dotted module name -> file
+    root: str
+    migrations: dict[str, list[str]] = field(default_factory=dict)  # app folder -> migration files, in name order
+    model_modules: list[str] = field(default_factory=list)
+    tests: list[str] = field(default_factory=list)  # migration tests
+    modules: dict[str, str] = field(default_factory=dict)  # dotted module name -> file
+    stats: dict[str, os.stat_result] = field(default_factory=dict)  # taken by fingerprint(), by path
+    _fingerprint: str | None = None
+
+    def fingerprint(self) -> str:
+        """A digest of the size and modification time of every file named here, and of the
+        lockfile: it changes whenever a file the project index can read changes. Computed once;
+        the stats it takes stay in ``stats``."""
+        if self._fingerprint is None:
+            digest = hashlib.sha1()
+            paths = sorted({*self.modules.values(), *self.model_modules, *self.tests, *(p for ps in self.migrations.values() for p in ps)})
+            paths.append(os.path.join(self.root, LOCKFILE))
+            for path in paths:
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    digest.update(f"{path}\0-\n".encode())
+                    continue
+                digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+                self.stats[path] = st
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
 
 
 _SCANS: dict[str, ProjectFiles] = {}
@@ -175,7 +197,7 @@ def scan_project(root: str) -> ProjectFiles:
 
 
 def _scan(root: str) -> ProjectFiles:
-    files = ProjectFiles({}, [], [], {})
+    files = ProjectFiles(root)
     pending: list[tuple[str, tuple[str, ...]]] = [(root, ())]
     while pending:
         folder, parts = pending.pop()
@@ -231,23 +253,3 @@ def _module_prefix(parts: tuple[str, ...]) -> str | None:
     if not all(p.isidentifier() for p in parts):
         return None
     return ".".join(parts)
-
-
-def project_fingerprint(root: str, files: ProjectFiles, stats: dict[str, os.stat_result] | None = None) -> str:
-    """A digest of the size and modification time of every file ``files`` names, and of the
-    lockfile: it changes whenever a file the project index can read changes. The stats taken
-    are added to ``stats`` (by path) when it is given."""
-    digest = hashlib.sha1()
-    paths = sorted(
-        {*files.modules.values(), *files.model_modules, *files.tests, *(p for ps in files.migrations.values() for p in ps)}
-    )
-    paths.append(os.path.join(os.path.abspath(root), LOCKFILE))
-    for path in paths:
-        try:
-            st = os.stat(path)
-            digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-            if stats is not None:
-                stats[path] = st
-        except OSError:
-            digest.update(f"{path}\0-\n".encode())
-    return digest.hexdigest()

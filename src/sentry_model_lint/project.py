@@ -23,7 +23,7 @@ from sentry_model_lint.facts import ClassFact, ModuleFacts, extract
 from sentry_model_lint.hierarchy import Hierarchy, ModelInfo
 from sentry_model_lint.migration_facts import TestClassFact
 from sentry_model_lint.names import OUTBOX_CATEGORY, SILO_DECORATOR_MODES, canonical
-from sentry_model_lint.paths import LOCKFILE, FileKind, classify, forget_scans, project_fingerprint, scan_project
+from sentry_model_lint.paths import LOCKFILE, FileKind, classify, forget_scans, scan_project
 from sentry_model_lint.replay import AppHistory, build_history
 from sentry_model_lint.values import CALL, NAME, Value
 
@@ -128,7 +128,7 @@ class ProjectIndex:
     @cached_property
     def fingerprint(self) -> str:
         """Changes whenever a file the index can read changes (size or modification time)."""
-        return project_fingerprint(self.root, scan_project(self.root))
+        return scan_project(self.root).fingerprint()
 
     def facts_of(self, path: str) -> ModuleFacts | None:
         path = os.path.abspath(path)
