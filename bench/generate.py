@@ -154,7 +154,17 @@ def generate(out: str, apps: int, migrations: int, models: int, tests: int, seed
                 "        ),"
             )
         squash = "0001_squashed_0900_history"
-        write(mig_dir, squash, HEADER + CLASS.format(post="True", deps="", ops="\n".join(ops)).replace("    is_post_deployment = True", '    is_post_deployment = True\n\n    replaces = [("' + label + '", "0900_history")]\n\n    initial = True\n\n    checked = False'))
+        write(
+            mig_dir,
+            squash,
+            HEADER
+            + CLASS.format(post="True", deps="", ops="\n".join(ops)).replace(
+                "    is_post_deployment = True",
+                '    is_post_deployment = True\n\n    replaces = [("'
+                + label
+                + '", "0900_history")]\n\n    initial = True\n\n    checked = False',
+            ),
+        )
         counts["migrations"] += 1
         previous = squash
         extra_fields: dict[str, list[str]] = {name: [] for name in names}
@@ -176,14 +186,12 @@ def generate(out: str, apps: int, migrations: int, models: int, tests: int, seed
                 ops = f'        migrations.AlterField(\n            model_name="{model.lower()}",\n            name="{field}",\n            field=models.TextField(null=True, db_index=False),\n        ),'
             elif kind < 0.9:
                 post = "True"
-                ops = (
-                    f'        migrations.RunPython(\n            backfill,\n            migrations.RunPython.noop,\n            hints={{"tables": ["{label}_{model.lower()}"]}},\n        ),'
-                )
+                ops = f'        migrations.RunPython(\n            backfill,\n            migrations.RunPython.noop,\n            hints={{"tables": ["{label}_{model.lower()}"]}},\n        ),'
                 test_for = model
             else:
                 ops = (
                     f'        SafeRunSQL(\n            "UPDATE {label}_{model.lower()} SET date_updated = now() WHERE id < 0",\n'
-                    '            reverse_sql=migrations.RunSQL.noop,\n'
+                    "            reverse_sql=migrations.RunSQL.noop,\n"
                     f'            hints={{"tables": ["{label}_{model.lower()}"]}},\n        ),'
                 )
             body = HEADER
@@ -195,7 +203,11 @@ def generate(out: str, apps: int, migrations: int, models: int, tests: int, seed
             if test_for and tests_left > 0:
                 tests_left -= 1
                 counts["tests"] += 1
-                write(test_dir, f"test_{name}", TEST.format(cls=f"Test{number}", app=label, prev=previous, name=name, model=test_for))
+                write(
+                    test_dir,
+                    f"test_{name}",
+                    TEST.format(cls=f"Test{number}", app=label, prev=previous, name=name, model=test_for),
+                )
             previous = name
         leaves[label] = previous
         # model modules matching the state
@@ -204,7 +216,13 @@ def generate(out: str, apps: int, migrations: int, models: int, tests: int, seed
             body = "".join(f"    {f} = {c}\n" for f, c in fields[name].items())
             body += "".join(f"    {f} = models.TextField(null=True)\n" for f in extra_fields[name])
             module = name.lower()
-            write(model_dir, module, MODEL_HEADER + "\n" + MODEL.format(name=name, fields=body, app=label, lower=name.lower(), short=label[:6] + "_" + name.lower()[-12:]))
+            write(
+                model_dir,
+                module,
+                MODEL_HEADER
+                + "\n"
+                + MODEL.format(name=name, fields=body, app=label, lower=name.lower(), short=label[:6] + "_" + name.lower()[-12:]),
+            )
             exports.append(f"from .{module} import {name}\n")
             counts["models"] += 1
         with open(os.path.join(model_dir, "__init__.py"), "w") as fh:

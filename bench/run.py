@@ -94,7 +94,11 @@ def main() -> None:
         files = sum(1 for _, _, fs in os.walk(root) for f in fs if f.endswith(".py"))
         ours = sys.executable  # the environment this script runs in has the package installed
         alone = venv(os.path.join(work, "flake8-alone"), "flake8")
-        peers = None if args.skip_peers else venv(os.path.join(work, "flake8-peers"), "flake8", "flake8-django", "flake8-django-migrations")
+        peers = (
+            None
+            if args.skip_peers
+            else venv(os.path.join(work, "flake8-peers"), "flake8", "flake8-django", "flake8-django-migrations")
+        )
         cache = os.path.join(root, ".sentry_model_lint_cache")
 
         def clear() -> None:
@@ -106,7 +110,13 @@ def main() -> None:
                     os.unlink(os.path.join(cache, name))
 
         cli = [ours, "-m", "sentry_model_lint", "check", "--quiet", "."]
-        one = os.path.join("src", "sentry", "app03", "migrations", sorted(os.listdir(os.path.join(root, "src", "sentry", "app03", "migrations")))[-2])
+        one = os.path.join(
+            "src",
+            "sentry",
+            "app03",
+            "migrations",
+            sorted(os.listdir(os.path.join(root, "src", "sentry", "app03", "migrations")))[-2],
+        )
         r: dict[str, dict[str, float]] = {}
         r["parse floor"] = median([ours, "-c", PARSE, "."], root, args.repeat)
         r["cli cold"] = median(cli, root, args.repeat, before=clear)
@@ -136,14 +146,20 @@ def main() -> None:
             "results": r,
             "plugin_ms_per_file": round(plugin_ms, 3),
             "editor_plugin_added_ms": round(
-                (r["editor: flake8 + plugin, one migration, warm"]["seconds"] - r["editor: flake8 alone, one migration"]["seconds"]) * 1000
+                (
+                    r["editor: flake8 + plugin, one migration, warm"]["seconds"]
+                    - r["editor: flake8 alone, one migration"]["seconds"]
+                )
+                * 1000
             ),
         }
         print(f"{'measurement':<52} {'seconds':>8} {'ratio':>7} {'peak MiB':>9}")
         for name, figures in r.items():
             print(f"{name:<52} {figures['seconds']:>8.2f} {figures['ratio']:>7.2f} {figures['peak_mib']:>9.1f}")
         print("ratios: cli over the parse floor; flake8 over flake8 alone; editor over flake8 alone on that file")
-        print(f"plugin cost per file in flake8: {report['plugin_ms_per_file']} ms; editor case adds {report['editor_plugin_added_ms']} ms")
+        print(
+            f"plugin cost per file in flake8: {report['plugin_ms_per_file']} ms; editor case adds {report['editor_plugin_added_ms']} ms"
+        )
         with open(args.out, "w") as fh:
             json.dump(report, fh, indent=2)
     finally:

@@ -198,7 +198,7 @@ def test_a_cache_that_cannot_be_written_is_not_an_error(project: Path, capsys, m
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("sentry_model_lint.cache.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("sentry_model_lint.files.tempfile.mkstemp", refuse)
     model_path(project).write_text(MODEL)
     code, out, _ = check(capsys, str(project))
     assert code == 1 and "SML130" in out

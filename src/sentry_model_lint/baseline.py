@@ -10,12 +10,11 @@ one suppressed.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 
 from sentry_model_lint.config import ConfigError
+from sentry_model_lint.files import write_atomically
 from sentry_model_lint.rules.base import Violation
 
 FORMAT = 1
@@ -62,19 +61,7 @@ class Baseline:
             {"path": p, "code": c, "symbol": s, "count": n} for (p, c, s), n in sorted(counts.items())
         ]
         data = {"tool": "sentry-model-lint", "format": FORMAT, "findings": findings}
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2)
-                fh.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomically(path, json.dumps(data, indent=2) + "\n")
         return sum(counts.values())
 
     def suppresses(self, key: Key) -> bool:

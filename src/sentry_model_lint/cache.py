@@ -20,11 +20,11 @@ import json
 import os
 import posixpath
 import shutil
-import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from sentry_model_lint import __version__
+from sentry_model_lint.files import write_atomically
 
 if TYPE_CHECKING:
     from sentry_model_lint.facts import ModuleFacts
@@ -131,17 +131,7 @@ class FactsCache:
             self._ensure_dir()
             for folder in sorted(self._dirty):
                 text = json.dumps({"folder": folder, "salt": self.salt, "entries": self._packs[folder]}, separators=(",", ":"))
-                fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
-                try:
-                    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                        fh.write(text)
-                    os.replace(tmp, self._pack_path(folder))
-                except BaseException:
-                    try:
-                        os.unlink(tmp)
-                    except OSError:
-                        pass
-                    raise
+                write_atomically(self._pack_path(folder), text)
             self._dirty.clear()
         except (OSError, TypeError, ValueError, RecursionError):
             self.writable = False  # read-only or full disk: keep going without writing
@@ -185,7 +175,8 @@ class ResultsCache:
             with open(self.path, encoding="utf-8") as fh:
                 data = json.loads(fh.read())
             if isinstance(data, dict) and isinstance(data.get("entries"), dict):
-                return data["entries"]
+                entries: dict[str, Any] = data["entries"]
+                return entries
         except (OSError, ValueError, RecursionError):
             pass
         return {}
@@ -228,17 +219,7 @@ class ResultsCache:
                 merged = self._read()
                 merged.update({rel: self._entries[rel] for rel in self._dirty})
                 text = json.dumps({"entries": merged}, separators=(",", ":"))
-                fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
-                try:
-                    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                        fh.write(text)
-                    os.replace(tmp, self.path)
-                except BaseException:
-                    try:
-                        os.unlink(tmp)
-                    except OSError:
-                        pass
-                    raise
+                write_atomically(self.path, text)
             self._dirty.clear()
         except (OSError, TypeError, ValueError):
             self.writable = False
@@ -257,10 +238,8 @@ def _prune(folder: str, kind: str, keep: str) -> None:
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
             else:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(path)
-                except OSError:
-                    pass
 
 
 @contextlib.contextmanager

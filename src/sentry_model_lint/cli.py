@@ -10,23 +10,23 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
-import stat
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from sentry_model_lint import __version__
-from sentry_model_lint.baseline import Baseline, key_of
+from sentry_model_lint.baseline import Baseline, Key, key_of
 from sentry_model_lint.cache import ResultsCache, file_stamp
 from sentry_model_lint.config import Config, ConfigError, load_for_root, parse_codes
 from sentry_model_lint.discover import Walker, exclusion_spec
+from sentry_model_lint.files import write_atomically
 from sentry_model_lint.noqa import filter_violations
 from sentry_model_lint.paths import find_root, forget_scans, scan_project
-from sentry_model_lint.source import FileResult, SourceError, read_source
 from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, statistics, write
 from sentry_model_lint.rules.base import Fix, Violation, get_rule
+from sentry_model_lint.source import FileResult, SourceError, read_source
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_BASELINE = ".sentry-model-lint-baseline.json"
@@ -37,7 +37,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # exit 2 with our own prefix, never a traceback
+    def error(self, message: str) -> NoReturn:  # exit 2 with our own prefix, never a traceback
         self.print_usage(sys.stderr)
         raise UsageError(message)
 
@@ -173,24 +173,6 @@ class Progress:
         sys.stderr.write(f"\r\033[Kchecked {files} files in {took:.2f}s: {findings} findings{fixed_text}\n")
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Replace a file's content through a temporary file and a rename, keeping its mode."""
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".sml-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _fixable(violation: Violation, unsafe: bool) -> bool:
     rule = get_rule(violation.code)
     return rule is not None and (rule.fix is Fix.SAFE or (unsafe and rule.fix is Fix.UNSAFE))
@@ -211,7 +193,7 @@ def _fix(path: str, result: FileResult, violations: list[Violation], args: argpa
         before, after = result.source.splitlines(keepends=True), outcome.source.splitlines(keepends=True)
         name = path.lstrip("/")
         return result, 0, "".join(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
-    write_atomically(path, outcome.source)
+    write_atomically(path, outcome.source, keep_mode=True, prefix=".sml-", newline="")
     from sentry_model_lint.engine import lint_source
 
     return lint_source(outcome.source, path, config), len(outcome.fixed), None
@@ -299,17 +281,18 @@ def _reset_indexes() -> None:
 
 def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, config: Config, use_cached: bool) -> FileResult:
     cache, fingerprint = run.results_for(root, config)
+    stamp = ""
     try:
         st = scan_project(root).stats.get(os.path.join(root, rel)) if fingerprint and root is not None else None
-        st = st or os.stat(path)
+        stamp = file_stamp(st or os.stat(path))
     except OSError:
         cache = None
     if cache is not None and use_cached:
-        found = cache.get(rel, file_stamp(st), fingerprint)
+        found = cache.get(rel, stamp, fingerprint)
         if found is not None:
             violations = [Violation(line, col, code, message, symbol) for line, col, code, message, symbol in found]
             try:
-                source = read_source(path) if violations else ""  # only # noqa needs the text
+                source = read_source(path) if violations else ""  # only the noqa comments need the text
             except SourceError:
                 source = None
             if source is not None:
@@ -318,7 +301,7 @@ def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, co
 
     result = lint_file(path, config)
     if cache is not None and result.error is None and not result.internal_errors:
-        cache.put(rel, file_stamp(st), fingerprint, [[v.line, v.col, v.code, v.message, v.symbol] for v in result.violations])
+        cache.put(rel, stamp, fingerprint, [[v.line, v.col, v.code, v.message, v.symbol] for v in result.violations])
     return result
 
 
@@ -352,7 +335,7 @@ def run_baseline(args: argparse.Namespace) -> int:
 
     _reset_indexes()
     run = Run(_overrides(args))
-    keys_by_file: dict[str, list] = {}
+    keys_by_file: dict[str, list[Key]] = {}
     missing = False
     for given in args.paths:
         if not os.path.exists(given):

@@ -88,7 +88,7 @@ def parse_codes(value: object, key: str) -> tuple[str, ...]:
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         items = [v.strip() for v in value if v.strip()]
     else:
-        raise ConfigError(f"`{key}` must be a list of rule codes, like [\"SML1\", \"SML210\"]")
+        raise ConfigError(f'`{key}` must be a list of rule codes, like ["SML1", "SML210"]')
     for item in items:
         if not (item.upper().startswith("SML") or item.upper() == "ALL"):
             raise ConfigError(f"`{key}`: {item!r} is not a rule code or prefix (SML...)")
@@ -116,15 +116,13 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
     if unknown:
         raise ConfigError(f"{source}: unknown key `{unknown[0]}` in [tool.{SECTION}]")
     aliases = data.get("import-aliases", {})
-    if not isinstance(aliases, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()
-    ):
+    if not isinstance(aliases, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
         raise ConfigError(f"{source}: `import-aliases` must be a table of dotted name = dotted name")
     large = data.get("large-tables", [])
     if isinstance(large, str):
         large = [t for t in large.replace(",", " ").split() if t]
     if not isinstance(large, list) or not all(isinstance(t, str) and t.strip() for t in large):
-        raise ConfigError(f"{source}: `large-tables` must be a list of table names, like [\"sentry_groupedmessage\"]")
+        raise ConfigError(f'{source}: `large-tables` must be a list of table names, like ["sentry_groupedmessage"]')
     patterns = {}
     for key in ("exclude", "extend-exclude"):
         value = data.get(key)

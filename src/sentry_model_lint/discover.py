@@ -9,32 +9,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pathspec
 
-#: folders never walked into
-DEFAULT_EXCLUDE = (
-    ".git",
-    ".hg",
-    ".svn",
-    ".venv",
-    "venv",
-    ".tox",
-    ".nox",
-    "node_modules",
-    "__pycache__",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-    "build",
-    "dist",
-    ".eggs",
-    "*.egg-info",
-    ".sentry_model_lint_cache",
-)
+from sentry_model_lint.paths import SKIPPED_DIRS, walk_python_files
+
+#: folders never walked into, unless the configuration's ``exclude`` replaces them
+DEFAULT_EXCLUDE = SKIPPED_DIRS
 
 
-def exclusion_spec(exclude: Sequence[str] | None, extend_exclude: Sequence[str]) -> pathspec.PathSpec:
+def exclusion_spec(exclude: Sequence[str] | None, extend_exclude: Sequence[str]) -> pathspec.GitIgnoreSpec:
     patterns = list(DEFAULT_EXCLUDE if exclude is None else exclude) + list(extend_exclude)
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
@@ -42,7 +27,7 @@ def exclusion_spec(exclude: Sequence[str] | None, extend_exclude: Sequence[str])
 _GROUP_NAME = re.compile(r"\(\?P<\w+>")
 
 
-def matcher(spec: pathspec.PathSpec) -> Callable[[str], bool]:
+def matcher(spec: pathspec.PathSpec[Any]) -> Callable[[str], bool]:
     """``spec.match_file`` for normalised relative paths, as one regular expression when every
     pattern includes (no ``!`` negation: then any match decides, whatever the order)."""
     patterns = [p for p in spec.patterns if getattr(p, "include", None) is not None]
@@ -61,7 +46,7 @@ def matcher(spec: pathspec.PathSpec) -> Callable[[str], bool]:
 class Walker:
     """Finds the Python files under the given paths for one project root."""
 
-    def __init__(self, root: str | None, spec: pathspec.PathSpec, use_gitignore: bool = True) -> None:
+    def __init__(self, root: str | None, spec: pathspec.PathSpec[Any], use_gitignore: bool = True) -> None:
         self.root = os.path.abspath(root) if root else None
         self.spec = spec
         self._match = matcher(spec)
@@ -95,8 +80,10 @@ class Walker:
     def _chain(self, folders: list[str]) -> list[tuple[int, Callable[[str], bool]]]:
         """The ``.gitignore`` files from the root down to a folder (given as its parts below
         the root), each with the depth it matches from."""
-        chain = []
+        chain: list[tuple[int, Callable[[str], bool]]] = []
         folder = self.root
+        if folder is None:
+            return chain  # no root, no .gitignore files (never asked)
         for depth in range(len(folders) + 1):
             match = self._gitignore(folder)
             if match is not None:
@@ -118,48 +105,22 @@ class Walker:
             if not self.excluded(path):
                 yield path
             return
-        top = os.path.realpath(path)
         rel_top = self._rel(path)
-        yield from self._walk(path, top, None if rel_top is None else ("" if rel_top == "." else rel_top))
+        yield from self._walk(path, None if rel_top is None else ("" if rel_top == "." else rel_top))
 
-    def _walk(self, folder: str, top: str, rel_dir: str | None) -> Iterator[str]:
-        """Files of ``folder`` and, depth first in name order, of its subfolders. Links to
+    def _walk(self, top: str, rel_top: str | None) -> Iterator[str]:
+        """Files of ``top`` and, depth first in name order, of its subfolders. Links to
         folders are not entered; links to files are kept only when they stay inside ``top``."""
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            return  # unreadable or vanished: nothing to lint there
-        prefix = "" if not rel_dir else rel_dir + "/"
-        chain: list[tuple[int, Callable[[str], bool]]] | None = None
-        if self.use_gitignore and rel_dir is not None:
-            chain = self._chain(rel_dir.split("/") if rel_dir else [])
-        subfolders = []
-        for entry in entries:
-            rel = None if rel_dir is None else prefix + entry.name
-            try:
-                is_link = entry.is_symlink()
-                is_dir = not is_link and entry.is_dir()
-            except OSError:
-                continue
-            if is_dir:
-                if not self._skip(entry.path, rel, True, chain):
-                    subfolders.append((entry.path, rel))
-                continue
-            if not entry.name.endswith(".py"):
-                continue
-            try:
-                if not entry.is_file():  # follows a link: a dangling one is not a file
-                    continue  # a FIFO, a socket or a dangling link is not a source file
-            except OSError:
-                continue
-            if self._skip(entry.path, rel, False, chain):
-                continue
-            if is_link and not _inside(os.path.realpath(entry.path), top):
-                continue  # never follow a link out of the tree being walked
-            yield entry.path
-        for sub, rel in subfolders:
-            yield from self._walk(sub, top, rel)
+        for parts, subfolders, entries in walk_python_files(top, links_inside=os.path.realpath(top)):
+            rel_dir = None if rel_top is None else "/".join((rel_top, *parts) if rel_top else parts)
+            prefix = "" if not rel_dir else rel_dir + "/"
+            chain: list[tuple[int, Callable[[str], bool]]] | None = None
+            if self.use_gitignore and rel_dir is not None:
+                chain = self._chain(rel_dir.split("/") if rel_dir else [])
+            subfolders[:] = [d for d in subfolders if not self._skip(d.path, _rel(prefix, d.name, rel_dir), True, chain)]
+            for entry in entries:
+                if not self._skip(entry.path, _rel(prefix, entry.name, rel_dir), False, chain):
+                    yield entry.path
 
     def _skip(self, path: str, rel: str | None, is_dir: bool, chain: list[tuple[int, Callable[[str], bool]]] | None) -> bool:
         name = rel if rel is not None else os.path.basename(path)
@@ -168,5 +129,6 @@ class Walker:
         return chain is not None and rel is not None and self._ignored(rel, is_dir, chain)
 
 
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+def _rel(prefix: str, name: str, rel_dir: str | None) -> str | None:
+    """An entry's path relative to the root, None when its folder has none."""
+    return None if rel_dir is None else prefix + name

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sentry_model_lint.config import Config
@@ -89,7 +88,7 @@ def lint_tree(
     info: FileInfo | None = None,
     lines: list[str] | None = None,
     internal_errors: list[str] | None = None,
-    project: ProjectIndex | None | bool = True,
+    project: ProjectIndex | bool | None = True,
 ) -> list[Violation]:
     """Violations of an already parsed module (the flake8 entry). ``lines`` is the source.
     ``project``: an index to use, True to use the file's project index, False for none."""
@@ -152,7 +151,11 @@ def lint_file(path: str, config: Config | None = None, *, root: str | None = Non
     if index is not None:
         # the index parses each file once (or loads its facts from the cache): reuse them
         facts = index.facts_of(path)
-        if facts is not None and (facts.info.kind, facts.info.module, facts.info.relparts) == (info.kind, info.module, info.relparts):
+        if facts is not None and (facts.info.kind, facts.info.module, facts.info.relparts) == (
+            info.kind,
+            info.module,
+            info.relparts,
+        ):
             result = FileResult(path=path, source=source)
             result.violations = run_rules(facts, config, index, internal_errors=result.internal_errors)
             return result

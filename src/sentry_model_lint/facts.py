@@ -12,9 +12,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sentry_model_lint.names import TEST_MIGRATIONS, Resolver, last_part
+from sentry_model_lint.names import Resolver, last_part
 from sentry_model_lint.paths import FileInfo, FileKind
 from sentry_model_lint.values import CALL, NAME, Value, summarize
+from sentry_model_lint.vocab import TEST_MIGRATIONS
 
 if TYPE_CHECKING:
     from sentry_model_lint.migration_facts import FunctionFact, MigrationFact, TestClassFact
@@ -109,9 +110,6 @@ class ModuleFacts:
     module_attrs: Mapping[str, AttrFact] = field(default_factory=dict)  # ``__all__``, ``pytestmark``
     star_imports: tuple[str, ...] = ()  # modules star-imported by this one (re-exports)
 
-    def class_by_qualname(self) -> dict[str, ClassFact]:
-        return {c.qualname: c for c in self.classes}
-
 
 def is_field_call(value: Value | None) -> bool:
     if value is None or value.kind != CALL or value.func is None:
@@ -151,8 +149,8 @@ def assignments(body: list[ast.stmt], resolver: Resolver) -> Iterator[AttrFact]:
                 if isinstance(target, ast.Name):
                     yield AttrFact(target.id, stmt.lineno, stmt.col_offset, value)
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            value = summarize(stmt.value, resolver) if stmt.value is not None else None
-            yield AttrFact(stmt.target.id, stmt.lineno, stmt.col_offset, value, annotated=True)
+            summary = summarize(stmt.value, resolver) if stmt.value is not None else None
+            yield AttrFact(stmt.target.id, stmt.lineno, stmt.col_offset, summary, annotated=True)
 
 
 def _class_fact(node: ast.ClassDef, resolver: Resolver, nested: bool) -> ClassFact:

@@ -131,12 +131,12 @@ class Plugin:
             config = config.with_options(large_tables=self.large_tables)
         baseline = _baseline_for(info.root, config)
         rel = os.path.relpath(os.path.abspath(self.filename), info.root).replace(os.sep, "/") if info.root else ""
-        for violation in self._violations(info, config, rel):
+        for violation in self._violations(self.tree, info, config, rel):
             if baseline is not None and baseline.suppresses(key_of(rel, violation)):
                 continue
             yield violation.line, violation.col, violation.text(), type(self)
 
-    def _violations(self, info: FileInfo, config: Config, rel: str) -> list[Violation]:
+    def _violations(self, tree: ast.Module, info: FileInfo, config: Config, rel: str) -> list[Violation]:
         """The file's findings, from the results cache when its text and the project are
         unchanged since they were stored."""
         cache = stamp = fingerprint = None
@@ -155,7 +155,7 @@ class Plugin:
         from sentry_model_lint.engine import lint_tree
 
         errors: list[str] = []
-        violations = list(lint_tree(self.tree, self.filename, config, info=info, lines=self.lines, internal_errors=errors))
+        violations = list(lint_tree(tree, self.filename, config, info=info, lines=self.lines, internal_errors=errors))
         for error in errors:
             _warn_once(f"internal error, please report it: {error}")
         if cache is not None and stamp is not None and fingerprint is not None and not errors:

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sentry_model_lint.facts import AttrFact, ClassFact
-from sentry_model_lint.names import (
+from sentry_model_lint.values import CALL, NAME, OTHER, Value
+from sentry_model_lint.vocab import (
     DJANGO_MODEL,
     MODEL_SILO_LIMIT,
     REPLICATED_BASES,
     SENTRY_MODEL_BASES,
     SILO_DECORATOR_MODES,
 )
-from sentry_model_lint.values import CALL, NAME, OTHER, Value
 
 #: Bases known to be neither models nor carriers of model attributes.
 NEUTRAL_BASES = frozenset(

@@ -13,65 +13,33 @@ import ast
 import builtins
 from collections.abc import Iterable, Mapping
 
-# --- canonical names the rules look for -------------------------------------------------------
-
-SENTRY_DB_MODELS = "sentry.db.models"
-
-#: Names reachable as ``sentry.db.models.<name>`` (re-exported from .base, .fields, .paranoia).
-SENTRY_DB_MODELS_EXPORTS = frozenset(
-    {
-        # base
-        "BaseModel",
-        "Model",
-        "DefaultFieldsModel",
-        "DefaultFieldsModelExisting",
-        "sane_repr",
-        "get_model_if_available",
-        "ModelSiloLimit",
-        "cell_silo_model",
-        "region_silo_model",
-        "control_silo_model",
-        "region_silo_only_model",
-        "control_silo_only_model",
-        "control_silo_with_replication_model",
-        "customer_silo_model",
-        "all_silo_model",
-        # fields
-        "FlexibleForeignKey",
-        "BoundedAutoField",
-        "BoundedBigAutoField",
-        "BoundedIntegerField",
-        "BoundedBigIntegerField",
-        "BoundedPositiveIntegerField",
-        "BoundedPositiveBigIntegerField",
-        "WrappingU32IntegerField",
-        "ArrayField",
-        "CIEmailField",
-        "EncryptedCharField",
-        "EncryptedJsonField",
-        "EncryptedPickledObjectField",
-        "EncryptedTextField",
-        "GzippedDictField",
-        "NodeField",
-        "OneToOneCascadeDeletes",
-        "PickledObjectField",
-        "SentrySlugField",
-        "SentryOrgSlugField",
-        "UUIDField",
-        "CharField",
-        "EmailField",
-        "CITextField",
-        "CICharField",
-        "EncryptedJSONField",
-        "ExternalDataMappingField",
-        "NodeData",
-        # manager / query / paranoia
-        "BaseManager",
-        "ParanoidModel",
-        "ParanoidManager",
-        "update",
-        "create_or_update",
-    }
+from sentry_model_lint.vocab import (  # noqa: F401 - re-exported for the modules that resolve names
+    AUTH_USER_MODEL,
+    BASE_EXPORTS,
+    CHECKED_MIGRATION,
+    DELETION_ACTION,
+    DJANGO_MIGRATION,
+    DJANGO_MODEL,
+    HCFK_CASCADE_BEHAVIOR,
+    HYBRID_CLOUD_FK,
+    LEGACY_JSON_FIELDS,
+    MODEL_SILO_LIMIT,
+    OUTBOX_CATEGORY,
+    PARANOID_MODEL,
+    REPLICATED_BASES,
+    REPLICATED_CELL,
+    REPLICATED_CONTROL,
+    REPLICATED_REGION,
+    SAFE_DELETE_MODEL,
+    SAFE_REMOVE_FIELD,
+    SAFE_RUN_SQL,
+    SENTRY_DB_MODELS,
+    SENTRY_DB_MODELS_EXPORTS,
+    SENTRY_MODEL_BASES,
+    SILO_DECORATOR_MODES,
+    SILO_MODE,
+    TEST_MIGRATIONS,
+    sentry,
 )
 
 #: Sub-modules of ``sentry.db.models`` whose public names are the same objects as the re-exports.
@@ -95,68 +63,6 @@ _SENTRY_DB_MODELS_SUBMODULES = (
     "sentry.db.models.paranoia",
     "sentry.db.models.query",
 )
-
-HYBRID_CLOUD_FK = "sentry.db.models.fields.hybrid_cloud_foreign_key.HybridCloudForeignKey"
-HCFK_CASCADE_BEHAVIOR = (
-    "sentry.db.models.fields.hybrid_cloud_foreign_key.HybridCloudForeignKeyCascadeBehavior"
-)
-LEGACY_JSON_FIELDS = frozenset(
-    {
-        "sentry.db.models.fields.jsonfield.JSONField",
-        "sentry.db.models.fields.jsonfield.LegacyTextJSONField",
-    }
-)
-RELOCATION_SCOPE = "sentry.backup.scopes.RelocationScope"
-OUTBOX_CATEGORY = "sentry.hybridcloud.outbox.category.OutboxCategory"
-SILO_MODE = "sentry.silo.base.SiloMode"
-REPLICATED_CELL = "sentry.hybridcloud.outbox.base.ReplicatedCellModel"
-REPLICATED_REGION = "sentry.hybridcloud.outbox.base.ReplicatedRegionModel"
-REPLICATED_CONTROL = "sentry.hybridcloud.outbox.base.ReplicatedControlModel"
-DJANGO_MODEL = "django.db.models.Model"
-TEST_MIGRATIONS = "sentry.testutils.cases.TestMigrations"
-CHECKED_MIGRATION = "sentry.new_migrations.migrations.CheckedMigration"
-DJANGO_MIGRATION = "django.db.migrations.Migration"
-SAFE_REMOVE_FIELD = "sentry.new_migrations.monkey.fields.SafeRemoveField"
-SAFE_DELETE_MODEL = "sentry.new_migrations.monkey.models.SafeDeleteModel"
-SAFE_RUN_SQL = "sentry.new_migrations.monkey.special.SafeRunSQL"
-DELETION_ACTION = "sentry.new_migrations.monkey.state.DeletionAction"
-AUTH_USER_MODEL = "django.conf.settings.AUTH_USER_MODEL"
-
-
-def sentry(name: str) -> str:
-    """Canonical path of a ``sentry.db.models`` re-export."""
-    return f"{SENTRY_DB_MODELS}.{name}"
-
-
-PARANOID_MODEL = sentry("ParanoidModel")
-
-#: silo decorators (every era) -> the silo modes they place a model in
-SILO_DECORATOR_MODES: Mapping[str, frozenset[str]] = {
-    sentry("cell_silo_model"): frozenset({"CELL"}),
-    sentry("region_silo_model"): frozenset({"CELL"}),
-    sentry("region_silo_only_model"): frozenset({"CELL"}),
-    sentry("customer_silo_model"): frozenset({"CELL"}),
-    sentry("control_silo_model"): frozenset({"CONTROL"}),
-    sentry("control_silo_only_model"): frozenset({"CONTROL"}),
-    sentry("control_silo_with_replication_model"): frozenset({"CONTROL"}),
-    sentry("all_silo_model"): frozenset({"CELL", "CONTROL"}),
-}
-MODEL_SILO_LIMIT = sentry("ModelSiloLimit")
-
-#: Abstract bases that make a class a Sentry model.
-SENTRY_MODEL_BASES = frozenset(
-    {
-        sentry("BaseModel"),
-        sentry("Model"),
-        sentry("DefaultFieldsModel"),
-        sentry("DefaultFieldsModelExisting"),
-        PARANOID_MODEL,
-        REPLICATED_CELL,
-        REPLICATED_REGION,
-        REPLICATED_CONTROL,
-    }
-)
-REPLICATED_BASES = frozenset({REPLICATED_CELL, REPLICATED_REGION, REPLICATED_CONTROL})
 
 # --- aliases: other spellings of the same objects ---------------------------------------------
 
@@ -210,25 +116,7 @@ BUILTIN_ALIASES: Mapping[str, str] = _builtin_aliases()
 #: What ``from <module> import *`` binds, for the modules a Sentry model file star-imports.
 STAR_EXPORTS: Mapping[str, frozenset[str]] = {
     SENTRY_DB_MODELS: SENTRY_DB_MODELS_EXPORTS | {"JSONField", "LegacyTextJSONField"},
-    "sentry.db.models.base": frozenset(
-        {
-            "BaseModel",
-            "Model",
-            "DefaultFieldsModel",
-            "DefaultFieldsModelExisting",
-            "sane_repr",
-            "get_model_if_available",
-            "ModelSiloLimit",
-            "cell_silo_model",
-            "region_silo_model",
-            "control_silo_model",
-            "region_silo_only_model",
-            "control_silo_only_model",
-            "control_silo_with_replication_model",
-            "customer_silo_model",
-            "all_silo_model",
-        }
-    ),
+    "sentry.db.models.base": BASE_EXPORTS,
     "sentry.db.models.fields": SENTRY_DB_MODELS_EXPORTS | {"JSONField", "LegacyTextJSONField"},
     "sentry.db.models.fields.bounded": frozenset(
         n for n in SENTRY_DB_MODELS_EXPORTS if n.startswith(("Bounded", "Wrapping"))
@@ -374,14 +262,6 @@ class Resolver:
         return f"{self.module}.{name}" if self.module else f".{name}"
 
     # resolving -----------------------------------------------------------------------------
-    def resolve_name(self, name: str) -> str | None:
-        bound = self.bindings.get(name)
-        if bound is not None:
-            return canonical(bound, self.extra_aliases) if bound else None
-        if name in _BUILTIN_NAMES:
-            return f"builtins.{name}"
-        return None
-
     def resolve(self, node: ast.AST) -> str | None:
         """Canonical dotted path of a ``Name`` or ``Attribute`` chain, or None if unknown."""
         attrs: list[str] = []

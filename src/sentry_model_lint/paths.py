@@ -1,4 +1,5 @@
-"""File classification: project root, module name and kind of a path, and default exclusions.
+"""File classification: project root, module name and kind of a path; the default exclusions,
+and the one folder walk (the CLI's and the project scan's).
 
 Only the path is looked at here (plus a few ``stat`` calls to find the project root, cached per
 folder); what a file contains is the business of the fact extractor.
@@ -7,10 +8,12 @@ folder); what a file contains is the business of the fact extractor.
 from __future__ import annotations
 
 import enum
+import fnmatch
 import functools
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -18,13 +21,40 @@ ROOT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
 
 #: Folder names skipped by every rule family (relative to the project root).
 ALWAYS_EXCLUDED_DIRS = frozenset({"fixtures", "__pycache__", "south_migrations"})
-#: folders the project scan never enters (besides hidden ones and ``*.egg-info``)
-WALK_SKIP = frozenset({"venv", "node_modules", "build", "dist", "static"})
+#: Folders no walk enters: version control, virtual environments, tool caches and build output.
+#: Gitignore-style patterns without a slash, so each matches a folder name at any depth. They
+#: are the CLI's default exclusions (``exclude`` in the configuration replaces them, and
+#: ``extend-exclude`` adds to them); the project scan always skips them, and more: see
+#: :data:`SCAN_SKIPPED_DIRS`.
+SKIPPED_DIRS: tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "build",
+    "dist",
+    ".eggs",
+    "*.egg-info",
+    ".sentry_model_lint_cache",
+)
+#: The folders the project scan skips: :data:`SKIPPED_DIRS` whatever the configuration says (the
+#: index must see the models and migrations other files depend on, even those excluded from
+#: linting, and it reads no ``.gitignore``), and besides every hidden folder, ``static``
+#: (Sentry's front end) and :data:`ALWAYS_EXCLUDED_DIRS`, whose files no rule reads. The CLI's
+#: walk enters those three (:func:`classify` makes the files of the last ones EXCLUDED).
+SCAN_SKIPPED_DIRS: tuple[str, ...] = (*SKIPPED_DIRS, ".*", "static", *sorted(ALWAYS_EXCLUDED_DIRS))
 LOCKFILE = "migrations_lockfile.txt"
 #: Folder names skipped by every family but the migration-test rules (SML3xx).
 TEST_DIRS = frozenset({"tests"})
 
-_MIGRATION_NAME = re.compile(r"^\d{4,}_\w*$")
 _SQUASHED_NAME = re.compile(r"^\d{4,}_squashed_\w*$")
 
 
@@ -51,7 +81,7 @@ class FileInfo:
     @property
     def stem(self) -> str:
         name = self.relparts[-1] if self.relparts else ""
-        return name[:-3] if name.endswith(".py") else name
+        return name.removesuffix(".py")
 
     @property
     def is_squashed_name(self) -> bool:
@@ -141,10 +171,6 @@ def classify(path: str, root: str | None = None) -> FileInfo:
     )
 
 
-def is_migration_module_name(stem: str) -> bool:
-    return bool(_MIGRATION_NAME.match(stem))
-
-
 @dataclass
 class ProjectFiles:
     """The files of a project the project index can read, found by one walk of its root."""
@@ -186,9 +212,9 @@ def forget_scans() -> None:
 
 
 def scan_project(root: str) -> ProjectFiles:
-    """Walk ``root`` (hidden, virtualenv and build folders skipped; links that leave the root
-    not followed) and sort its Python files into what the project index reads. One walk per
-    root and process, until :func:`forget_scans`."""
+    """Walk ``root`` (the folders of :data:`SCAN_SKIPPED_DIRS` skipped; links that leave the
+    root not followed) and sort its Python files into what the project index reads. One walk
+    per root and process, until :func:`forget_scans`."""
     root = os.path.abspath(root)
     files = _SCANS.get(root)
     if files is None:
@@ -196,36 +222,24 @@ def scan_project(root: str) -> ProjectFiles:
     return files
 
 
+#: a folder name the project scan skips (one expression for all of :data:`SCAN_SKIPPED_DIRS`)
+_SCAN_SKIPPED = re.compile("|".join(fnmatch.translate(p) for p in SCAN_SKIPPED_DIRS))
+
+
 def _scan(root: str) -> ProjectFiles:
     files = ProjectFiles(root)
-    pending: list[tuple[str, tuple[str, ...]]] = [(root, ())]
-    while pending:
-        folder, parts = pending.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue  # unreadable or vanished
+    skipped = _SCAN_SKIPPED.match
+    # links to files are kept when they resolve below the root as given (not resolved itself);
+    # every ``.py`` entry counts, regular or not: reading one that is not reports it as broken
+    for parts, subfolders, entries in walk_python_files(root, links_inside=root, regular_only=False):
+        subfolders[:] = [d for d in subfolders if not skipped(d.name)]
         in_tests = "tests" in parts
         in_migrations = bool(parts) and parts[-1] == "migrations"
         in_models = "models" in parts
         package = _module_prefix(parts)
-        subfolders = []
         for entry in entries:
             name = entry.name
-            try:
-                is_link = entry.is_symlink()
-                if not is_link and entry.is_dir():
-                    if name not in WALK_SKIP and name not in ALWAYS_EXCLUDED_DIRS and not name.startswith(".") and not name.endswith(".egg-info"):
-                        subfolders.append((entry.path, (*parts, name)))
-                    continue
-            except OSError:
-                continue
-            if not name.endswith(".py"):
-                continue
             path = entry.path
-            if is_link and not os.path.realpath(path).startswith(root + os.sep):
-                continue  # never read through a link that leaves the project
             if in_tests:
                 if "migrations" in parts[parts.index("tests") + 1 :] and name != "__init__.py":
                     files.tests.append(path)
@@ -241,8 +255,54 @@ def _scan(root: str) -> ProjectFiles:
                 continue
             if name == "models.py" or in_models:
                 files.model_modules.append(path)
-        pending.extend(reversed(subfolders))  # depth first, in name order
     return files
+
+
+def walk_python_files(
+    top: str, *, links_inside: str, regular_only: bool = True
+) -> Iterator[tuple[tuple[str, ...], list[os.DirEntry[str]], list[os.DirEntry[str]]]]:
+    """The one walk of a folder tree, shared by the CLI (:class:`~sentry_model_lint.discover.Walker`)
+    and the project scan: like :func:`os.walk` from the top down, it yields for each folder the
+    parts of its path below ``top``, its subfolders and its ``.py`` files (both as
+    :class:`os.DirEntry`, in name order; paths are spelled from ``top`` as given). The caller
+    skips folders by removing them from the subfolder list; the rest are walked depth first, in
+    name order. A folder that cannot be read is left out.
+
+    Links to folders are never entered, so a walk never leaves the tree and never loops. Links
+    to files are kept only when they resolve below ``links_inside`` (the CLI passes the walked
+    folder resolved, the project scan its root as given).
+    ``regular_only``: keep only regular files (a FIFO, a socket, a dangling link or a link to a
+    folder named ``*.py`` is left out: the CLI); False keeps every ``.py`` entry that is not a
+    folder (the project scan).
+    """
+    inside = links_inside.rstrip(os.sep) + os.sep
+    pending: list[tuple[str, tuple[str, ...]]] = [(top, ())]
+    while pending:
+        folder, parts = pending.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable or vanished
+        subfolders = []
+        files = []
+        for entry in entries:
+            try:
+                is_link = entry.is_symlink()
+                if not is_link and entry.is_dir():
+                    subfolders.append(entry)
+                    continue
+                if not entry.name.endswith(".py"):
+                    continue
+                if regular_only and not entry.is_file():  # follows a link: a dangling one is not a file
+                    continue
+            except OSError:
+                continue
+            if is_link and not os.path.realpath(entry.path).startswith(inside):
+                continue  # never read through a link out of the tree
+            files.append(entry)
+        yield parts, subfolders, files
+        pending.extend((entry.path, (*parts, entry.name)) for entry in reversed(subfolders))  # depth first, in name order
 
 
 def _module_prefix(parts: tuple[str, ...]) -> str | None:

@@ -16,36 +16,43 @@ from dataclasses import dataclass, field, replace
 
 from sentry_model_lint.facts import ModuleFacts
 from sentry_model_lint.migration_facts import DATABASE, STATE, TOP, MigrationFact, OperationFact
-from sentry_model_lint.names import DELETION_ACTION, SAFE_DELETE_MODEL, SAFE_REMOVE_FIELD, SAFE_RUN_SQL
 from sentry_model_lint.values import CALL, CONST, DICT, LIST, NAME, TUPLE, Value
-
-
-def _op(name: str) -> str:
-    return f"django.db.migrations.{name}"
-
-
-ADD_FIELD, ALTER_FIELD, REMOVE_FIELD, RENAME_FIELD = _op("AddField"), _op("AlterField"), _op("RemoveField"), _op("RenameField")
-CREATE_MODEL, DELETE_MODEL, RENAME_MODEL = _op("CreateModel"), _op("DeleteModel"), _op("RenameModel")
-ALTER_MODEL_TABLE, ALTER_MODEL_OPTIONS = _op("AlterModelTable"), _op("AlterModelOptions")
-RUN_SQL, RUN_PYTHON = _op("RunSQL"), _op("RunPython")
-SEPARATE = _op("SeparateDatabaseAndState")
-MOVE_TO_PENDING, DELETE = f"{DELETION_ACTION}.MOVE_TO_PENDING", f"{DELETION_ACTION}.DELETE"
+from sentry_model_lint.vocab import (
+    ADD_FIELD,
+    ALTER_FIELD,
+    ALTER_MODEL_OPTIONS,
+    ALTER_MODEL_TABLE,
+    CREATE_MODEL,
+    DELETE,
+    DELETE_MODEL,
+    MOVE_TO_PENDING,
+    REMOVE_FIELD,
+    RENAME_FIELD,
+    RENAME_MODEL,
+    RUN_PYTHON,
+    RUN_SQL,
+    SAFE_DELETE_MODEL,
+    SAFE_REMOVE_FIELD,
+    SAFE_RUN_SQL,
+    SEPARATE,
+    django_op,
+)
 
 #: operations that never change the model state
 NO_STATE_CHANGE = frozenset(
     {
         RUN_PYTHON,
         SAFE_RUN_SQL,
-        _op("AddIndex"),
-        _op("RemoveIndex"),
-        _op("RenameIndex"),
-        _op("AddConstraint"),
-        _op("RemoveConstraint"),
-        _op("AlterUniqueTogether"),
-        _op("AlterIndexTogether"),
-        _op("AlterModelManagers"),
-        _op("AlterOrderWithRespectTo"),
-        _op("AlterModelTableComment"),
+        django_op("AddIndex"),
+        django_op("RemoveIndex"),
+        django_op("RenameIndex"),
+        django_op("AddConstraint"),
+        django_op("RemoveConstraint"),
+        django_op("AlterUniqueTogether"),
+        django_op("AlterIndexTogether"),
+        django_op("AlterModelManagers"),
+        django_op("AlterOrderWithRespectTo"),
+        django_op("AlterModelTableComment"),
         "django.contrib.postgres.operations.AddIndexConcurrently",
         "django.contrib.postgres.operations.RemoveIndexConcurrently",
         "sentry.new_migrations.operations.to_jsonb",
@@ -104,8 +111,6 @@ class ModelState:
     table: str | None  # explicit db_table
     fields: dict[str, FieldState] = field(default_factory=dict)
     uncertain: bool = False
-    proxy: bool = False
-    created_in: str = ""  # migration name
 
     def copy(self) -> ModelState:
         return replace(self, fields=dict(self.fields))
@@ -168,7 +173,6 @@ class AppHistory:
     snapshots: dict[tuple[str, str], Snapshot] = field(default_factory=dict)  # (migration, op path)
     created: set[str] = field(default_factory=set)  # every model name (lower) ever created
     uncertain: bool = False  # the order or the operations could not be followed
-    graph_certain: bool = True
     _by_number: list[str] | None = field(default=None, repr=False)
     _position: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -229,15 +233,13 @@ def build_history(label: str, files: list[tuple[str, ModuleFacts]], other_apps: 
     """Graph and replay of one app. ``other_apps`` maps every app label of the project to its
     migration names, to judge cross-app dependencies."""
     nodes: dict[str, MigrationNode] = {}
-    certain = True
     for path, facts in files:
         if facts.migration is None:
             continue
         name = facts.info.stem
-        deps, ok = _dependencies(facts.migration)
-        certain &= ok
+        deps, _complete = _dependencies(facts.migration)
         nodes[name] = MigrationNode(name, path, facts, facts.migration, number_of(name), deps, _replaces(facts.migration, label))
-    history = AppHistory(label, nodes, graph_certain=certain)
+    history = AppHistory(label, nodes)
     for node in nodes.values():
         for replaced in node.replaces:
             history.aliases.setdefault(replaced, node.name)
@@ -406,7 +408,7 @@ def _apply(history: AppHistory, migration: str, op: OperationFact) -> None:
         if name is None:
             history.uncertain = True
             return
-        state = ModelState(name=name, table=None, created_in=migration)
+        state = ModelState(name=name, table=None)
         fields = op.arg(1, "fields")
         if fields is None or fields.kind not in (LIST, TUPLE):
             state.uncertain = True
@@ -420,11 +422,8 @@ def _apply(history: AppHistory, migration: str, op: OperationFact) -> None:
         options = op.arg(2, "options")
         if options is not None and options.kind == DICT:
             for k, v in zip(options.keys, options.items):
-                if k is not None and k.is_str:
-                    if k.const == "db_table":
-                        state.table = _str(v)
-                    elif k.const == "proxy" and v.is_true:
-                        state.proxy = True
+                if k is not None and k.is_str and k.const == "db_table":
+                    state.table = _str(v)
         bases = op.arg(3, "bases")
         if bases is not None and bases.kind in (LIST, TUPLE):
             for base in bases.items:

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from sentry_model_lint import __version__
 from sentry_model_lint.rules.base import Fix, all_rules, get_rule, strip_expect_marks
@@ -80,7 +80,7 @@ def _github(findings: Sequence[Finding], out: TextIO) -> None:
         )
 
 
-def sarif_rules() -> list[dict]:
+def sarif_rules() -> list[dict[str, Any]]:
     rules = []
     for rule in all_rules():
         help_text = f"{rule.summary}\n\nWhy: {rule.why}\n\nUse instead: {rule.instead}"
@@ -104,12 +104,12 @@ def sarif_rules() -> list[dict]:
     return rules
 
 
-def sarif_document(findings: Sequence[Finding]) -> dict:
+def sarif_document(findings: Sequence[Finding]) -> dict[str, Any]:
     rules = sarif_rules()
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
     for f in findings:
-        result: dict = {
+        result: dict[str, Any] = {
             "ruleId": f.code,
             "level": "error",
             "message": {"text": f.message},
@@ -154,5 +154,6 @@ def _sarif(findings: Sequence[Finding], out: TextIO) -> None:
 def statistics(findings: Sequence[Finding], out: TextIO) -> None:
     counts = Counter(f.code for f in findings)
     for code, count in sorted(counts.items()):
-        name = get_rule(code).name if get_rule(code) else "syntax-error"
+        rule = get_rule(code)
+        name = rule.name if rule else "syntax-error"
         out.write(f"{count:<5} {code} {name}\n")

@@ -14,7 +14,7 @@ import functools
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 from sentry_model_lint.values import Value
 
@@ -42,6 +42,7 @@ def encode(obj: Any) -> Any:
 
 
 Decoder = Callable[[Any], Any]
+T = TypeVar("T")
 
 
 def _expect(condition: bool, what: str) -> None:
@@ -67,7 +68,7 @@ def _value(data: Any) -> Value:
         raise DecodeError(f"bad cache entry: {exc}") from None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def decoder_for(hint: Any) -> Decoder:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
@@ -95,7 +96,7 @@ def decoder_for(hint: Any) -> Decoder:
         def decode_union(data: Any) -> Any:
             if data is None and type(None) in args:
                 return None
-            for option, arg in zip(options, args):
+            for option, arg in zip(options, args, strict=False):
                 if arg is type(None):
                     continue
                 try:
@@ -109,22 +110,22 @@ def decoder_for(hint: Any) -> Decoder:
         if len(args) == 2 and args[1] is Ellipsis:
             item = decoder_for(args[0])
 
-            def decode_tuple(data: Any) -> tuple:
+            def decode_tuple(data: Any) -> tuple[Any, ...]:
                 _expect(isinstance(data, list), "a list")
                 return tuple(item(v) for v in data)
 
             return decode_tuple
         items = [decoder_for(a) for a in args]
 
-        def decode_fixed(data: Any) -> tuple:
+        def decode_fixed(data: Any) -> tuple[Any, ...]:
             _expect(isinstance(data, list) and len(data) == len(items), f"a list of {len(items)}")
-            return tuple(d(v) for d, v in zip(items, data))
+            return tuple(d(v) for d, v in zip(items, data, strict=False))
 
         return decode_fixed
     if origin in (frozenset, set):
         item = decoder_for(args[0])
 
-        def decode_set(data: Any) -> frozenset:
+        def decode_set(data: Any) -> frozenset[Any]:
             _expect(isinstance(data, list), "a list")
             return frozenset(item(v) for v in data)
 
@@ -132,7 +133,7 @@ def decoder_for(hint: Any) -> Decoder:
     if origin in (dict, Mapping):
         value = decoder_for(args[1])
 
-        def decode_map(data: Any) -> dict:
+        def decode_map(data: Any) -> dict[str, Any]:
             _expect(isinstance(data, dict), "an object")
             return {str(k): value(v) for k, v in data.items()}
 
@@ -164,5 +165,6 @@ def _dataclass_decoder(cls: type) -> Decoder:
     return decode
 
 
-def decode(cls: type, data: Any) -> Any:
-    return decoder_for(cls)(data)
+def decode(cls: type[T], data: Any) -> T:
+    hint: Any = cls  # a class is hashable, whatever mypy thinks of type[T]
+    return typing.cast(T, decoder_for(hint)(data))

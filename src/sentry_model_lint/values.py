@@ -144,77 +144,72 @@ def summarize(node: ast.AST, resolver: Resolver, depth: int = 0) -> Value:
     col = getattr(node, "col_offset", 0)
     end_line = getattr(node, "end_lineno", None) or line
     end_col = getattr(node, "end_col_offset", None) or col
-    pos = {"line": line, "col": col, "end_line": end_line, "end_col": end_col}
+    # positional, in Value's field order (line, col, end_line, end_col): ``Value(kind, *pos, ...)``
+    pos: tuple[int, int, int, int] = (line, col, end_line, end_col)
     if depth > MAX_DEPTH:
-        return Value(OTHER, **pos)
+        return Value(OTHER, *pos)
     sub = depth + 1
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, _CONST_TYPES) and not (isinstance(value, float) and value != value):
             if isinstance(value, float) and value in (float("inf"), float("-inf")):
-                return Value(OTHER, text="float", **pos)
-            return Value(CONST, const=value, **pos)
-        return Value(OTHER, text=type(value).__name__, **pos)
+                return Value(OTHER, *pos, text="float")
+            return Value(CONST, *pos, const=value)
+        return Value(OTHER, *pos, text=type(value).__name__)
     if isinstance(node, (ast.Name, ast.Attribute)):
         text = dotted_text(node)
         if text is not None:
-            return Value(NAME, ref=resolver.resolve(node), text=text, **pos)
+            return Value(NAME, *pos, ref=resolver.resolve(node), text=text)
         assert isinstance(node, ast.Attribute)
-        return Value(ATTR, const=node.attr, items=(summarize(node.value, resolver, sub),), **pos)
+        return Value(ATTR, *pos, const=node.attr, items=(summarize(node.value, resolver, sub),))
     if isinstance(node, ast.Call):
-        items = []
+        args: list[Value] = []
         starred = False
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 starred = True
-                items.append(summarize(arg.value, resolver, sub))
+                args.append(summarize(arg.value, resolver, sub))
             else:
-                items.append(summarize(arg, resolver, sub))
+                args.append(summarize(arg, resolver, sub))
         keywords = tuple((kw.arg, summarize(kw.value, resolver, sub)) for kw in node.keywords)
         return Value(
             CALL,
+            *pos,
             func=summarize(node.func, resolver, sub),
-            items=tuple(items),
+            items=tuple(args),
             keywords=keywords,
             starred=starred,
-            **pos,
         )
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
         kind = TUPLE if isinstance(node, ast.Tuple) else LIST if isinstance(node, ast.List) else SET
         starred = any(isinstance(e, ast.Starred) for e in node.elts)
-        items = tuple(
-            summarize(e.value if isinstance(e, ast.Starred) else e, resolver, sub) for e in node.elts
-        )
-        return Value(kind, items=items, starred=starred, **pos)
+        items = tuple(summarize(e.value if isinstance(e, ast.Starred) else e, resolver, sub) for e in node.elts)
+        return Value(kind, *pos, items=items, starred=starred)
     if isinstance(node, ast.Dict):
         keys = tuple(None if k is None else summarize(k, resolver, sub) for k in node.keys)
         items = tuple(summarize(v, resolver, sub) for v in node.values)
-        return Value(DICT, keys=keys, items=items, **pos)
+        return Value(DICT, *pos, keys=keys, items=items)
     comp = _COMP_KINDS.get(type(node))
     if comp is not None:
-        return Value(COMP, text=comp, **pos)
+        return Value(COMP, *pos, text=comp)
     if isinstance(node, ast.Lambda):
-        return Value(LAMBDA, **pos)
+        return Value(LAMBDA, *pos)
     if isinstance(node, ast.JoinedStr):
         # keep the literal parts (SQL keywords live there); each placeholder becomes "{}"
-        text = "".join(
-            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}" for v in node.values
-        )
-        return Value(FSTRING, text=text, **pos)
+        text = "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}" for v in node.values)
+        return Value(FSTRING, *pos, text=text)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = summarize(node.left, resolver, sub), summarize(node.right, resolver, sub)
         if left.is_str and right.is_str:  # implicit SQL concatenation: "a" + "b"
-            return Value(CONST, const=left.const + right.const, **pos)
-        return Value(OTHER, text="add", items=(left, right), **pos)
+            return Value(CONST, *pos, const=left.const + right.const)
+        return Value(OTHER, *pos, text="add", items=(left, right))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = node.operand
-        if isinstance(inner, ast.Constant) and isinstance(inner.value, (int, float)) and not isinstance(
-            inner.value, bool
-        ):
-            return Value(CONST, const=-inner.value, **pos)
+        if isinstance(inner, ast.Constant) and isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
+            return Value(CONST, *pos, const=-inner.value)
     if isinstance(node, ast.Subscript):
-        return Value(OTHER, text="subscript", items=(summarize(node.value, resolver, sub),), **pos)
-    return Value(OTHER, text=type(node).__name__, **pos)
+        return Value(OTHER, *pos, text="subscript", items=(summarize(node.value, resolver, sub),))
+    return Value(OTHER, *pos, text=type(node).__name__)
 
 
 def position_of(node: ast.AST) -> tuple[int, int]:
@@ -222,19 +217,19 @@ def position_of(node: ast.AST) -> tuple[int, int]:
 
 
 __all__ = [
-    "Value",
-    "summarize",
-    "position_of",
-    "CONST",
-    "NAME",
-    "CALL",
     "ATTR",
-    "TUPLE",
-    "LIST",
-    "SET",
-    "DICT",
+    "CALL",
     "COMP",
-    "LAMBDA",
+    "CONST",
+    "DICT",
     "FSTRING",
+    "LAMBDA",
+    "LIST",
+    "NAME",
     "OTHER",
+    "SET",
+    "TUPLE",
+    "Value",
+    "position_of",
+    "summarize",
 ]

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sentry_model_lint.facts import AttrFact, ModuleFacts
 from sentry_model_lint.migration_facts import FunctionFact, TestClassFact
-from sentry_model_lint.names import TEST_MIGRATIONS
-from sentry_model_lint.rules.base import Context, Family, Fix, Rule, Violation
-from sentry_model_lint.rules.base import register as _register
+from sentry_model_lint.rules.base import Context, Example, Family, Fix, Rule, Violation
 from sentry_model_lint.values import CALL, LIST, NAME, TUPLE, Value
+from sentry_model_lint.vocab import TEST_MIGRATIONS
+
+if TYPE_CHECKING:
+    from sentry_model_lint.fixes.edits import Edit
+    from sentry_model_lint.fixes.view import FixView
 
 SKIP_MARKERS = frozenset(
     {"pytest.mark.skip", "pytest.mark.skipif", "unittest.skip", "unittest.skipIf", "unittest.skipUnless"}
@@ -50,13 +54,6 @@ class BackfillWidgetNoteTest(TestMigrations):
         self.widget.refresh_from_db()
         assert self.widget.note == ""
 """
-
-
-def register(cls: type[Rule]) -> type[Rule]:
-    cls.family = Family.MIGRATION_TEST
-    if "example_path" not in vars(cls):
-        cls.example_path = "tests/sentry/migrations/test_1001_backfill_widget_note.py"
-    return _register(cls)
 
 
 @dataclass(frozen=True)
@@ -139,11 +136,15 @@ def migration_tests(facts: ModuleFacts) -> list[TestView]:
 
 
 class MigrationTestRule(Rule):
+    """A rule over the ``TestMigrations`` classes of one module."""
+
+    family = Family.MIGRATION_TEST
+    example_path = "tests/sentry/migrations/test_1001_backfill_widget_note.py"
+
     def report_class(self, klass: TestClassFact, **fmt: object) -> Violation:
         return self.report(klass.line, klass.col, klass.name, **fmt)
 
 
-@register
 class OneTestMethod(MigrationTestRule):
     code = "SML301"
     name = "one-test-per-migration-test"
@@ -184,7 +185,6 @@ class BackfillWidgetNoteTest(TestMigrations):  # expect: SML301
             yield self.report_class(view.cls, cls=view.cls.name, problem=problem)
 
 
-@register
 class MigrateFromTo(MigrationTestRule):
     code = "SML302"
     fix = Fix.SAFE
@@ -251,8 +251,28 @@ class BackfillWidgetNoteTest(TestMigrations):
             return f"write `{name} = \"{value.const}\"` with double quotes (bin/update-migration only matches those)"
         return None
 
+    def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
+        import libcst as cst
 
-@register
+        from sentry_model_lint.fixes import edits as e
+
+        stmt = view.find(violation, (cst.Assign, cst.AnnAssign))
+        if stmt is None or stmt.value is None:
+            return None
+        targets = [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
+        if len(targets) != 1 or not (isinstance(targets[0], cst.Name) and targets[0].value in ("migrate_from", "migrate_to")):
+            return None
+        value = stmt.value
+        if not isinstance(value, cst.SimpleString) or value.prefix or value.quote != "'":
+            return None  # not a plain single-quoted string (a raw, bytes or triple-quoted one)
+        inner = value.value[1:-1]
+        if '"' in inner or "\\" in inner:
+            return None
+        if not view.once(self.code, value):
+            return []
+        return [e.ReplaceExpression(view.at(value), f'"{inner}"')]
+
+
 class LiveModelsBeforeMigration(MigrationTestRule):
     code = "SML303"
     name = "live-model-before-migration"
@@ -292,7 +312,6 @@ class BackfillWidgetNoteTest(TestMigrations):
                 yield self.report(use.line, use.col, f"{view.cls.name}.setup_before_migration", cls=view.cls.name, model=use.text)
 
 
-@register
 class MisspelledHook(MigrationTestRule):
     code = "SML304"
     fix = Fix.SAFE
@@ -337,6 +356,36 @@ class BackfillWidgetNoteTest(TestMigrations):
             return "it must take the historical registry: `def setup_before_migration(self, apps):`"
         return None
 
+    def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
+        import libcst as cst
+
+        from sentry_model_lint.fixes import edits as e
+        from sentry_model_lint.fixes.shapes import target_names
+
+        func = view.find(violation, cst.FunctionDef)
+        if func is None or func.decorators or func.asynchronous is not None:
+            return None
+        old = func.name.value
+        meant = MISSPELLED_HOOKS.get(old.lower().replace("_", ""))
+        if meant is None or meant == old:
+            return None  # `setup_before_migration` without `apps`: the body needs a human
+        found = view.enclosing_class(func)
+        if found is None or any(meant in target_names(s) for s in found[1].body):
+            return None
+        if view.name_count(old) != 1 or view.in_strings(old):
+            return None  # called or named elsewhere: renaming would break that use
+        params = func.params
+        positional = [*params.posonly_params, *params.params]
+        wanted = 2 if meant == "setup_before_migration" else 1
+        takes = len(positional) >= wanted or isinstance(params.star_arg, cst.Param)
+        if not takes or any(p.default is None for p in positional[wanted:]):
+            return None  # TestMigrations could not call it with its arguments
+        if any(p.default is None for p in params.kwonly_params):
+            return None
+        if not view.once(self.code, func):
+            return []
+        return [e.Rename(view.at(func.name), meant)]
+
 
 def _under_tests_migrations(relparts: tuple[str, ...]) -> bool:
     dirs = relparts[:-1]
@@ -345,7 +394,6 @@ def _under_tests_migrations(relparts: tuple[str, ...]) -> bool:
     return "migrations" in dirs[dirs.index("tests") + 1 :]
 
 
-@register
 class MigrationTestOutsideFolder(MigrationTestRule):
     code = "SML305"
     name = "migration-test-location"
@@ -354,7 +402,7 @@ class MigrationTestOutsideFolder(MigrationTestRule):
     why = "Sentry collects and runs migration tests (with `--migrations`) from the migrations test folders, and `bin/update-migration` renames them there; a migration test elsewhere is skipped or left behind when its migration is renumbered."
     instead = "`tests/sentry/migrations/test_<number>_<name>.py`."
     example_path = "tests/sentry/models/test_widget.py"
-    valid = (("tests/sentry/migrations/test_1001_backfill_widget_note.py", example(GOOD_TEST)),)
+    valid = (Example(example(GOOD_TEST), path="tests/sentry/migrations/test_1001_backfill_widget_note.py"),)
     invalid = (
         example(
             """
@@ -375,7 +423,6 @@ class BackfillWidgetNoteTest(TestMigrations):  # expect: SML305
             yield self.report_class(view.cls, cls=view.cls.name)
 
 
-@register
 class PytestSkipDecorator(MigrationTestRule):
     code = "SML306"
     fix = Fix.SAFE
@@ -393,3 +440,35 @@ class PytestSkipDecorator(MigrationTestRule):
             for decorator in cls.decorators:
                 if decorator.kind == CALL and decorator.call_ref == "pytest.skip":
                     yield self.report(decorator.line, decorator.col, f"{cls.name}@pytest.skip", cls=cls.name)
+
+    def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
+        import libcst as cst
+        from libcst.metadata import ImportAssignment
+
+        from sentry_model_lint.fixes import edits as e
+        from sentry_model_lint.fixes.shapes import alias_name, code, has_star, positional
+
+        call = view.outer_expression(violation)
+        decorator = view.parent(call) if call is not None else None
+        if not isinstance(call, cst.Call) or not isinstance(decorator, cst.Decorator) or decorator.decorator is not call:
+            return None
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value == "skip"):
+            return None
+        if func.lpar or func.value.lpar or has_star(call) or len(positional(call)) > 1:
+            return None
+        if any(a.keyword is not None and a.keyword.value != "reason" for a in call.args):
+            return None  # msg=, allow_module_level=: not arguments of the mark
+        pytest_name = func.value.value
+        found = view.assignments(pytest_name, call)
+        if not (
+            len(found) == 1
+            and isinstance(found[0], ImportAssignment)
+            and isinstance(found[0].node, cst.Import)
+            and any(alias_name(a) == "pytest" for a in found[0].node.names)
+        ):
+            return None
+        if not view.once(self.code, call):
+            return []
+        base = code(func.value)
+        return [e.ReplaceCallee(view.at(call), f"{base}.mark{code(func)[len(base):]}")]

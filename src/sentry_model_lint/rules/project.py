@@ -10,41 +10,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sentry_model_lint.migration_facts import OperationFact
-from sentry_model_lint.names import (
-    DELETION_ACTION,
+from sentry_model_lint.project import ModelEntry, ProjectIndex
+from sentry_model_lint.replay import AppHistory, FieldState, Snapshot, field_state
+from sentry_model_lint.rules.base import Context, Family, Rule, Violation
+from sentry_model_lint.rules.migration_tests import migration_tests
+from sentry_model_lint.values import CALL, CONST, NAME
+from sentry_model_lint.vocab import (
+    ALTER_FIELD,
+    DELETE,
+    FK_CLASSES,
     HYBRID_CLOUD_FK,
+    MOVE_TO_PENDING,
+    RUN_PYTHON,
+    RUN_PYTHON_NOOP,
     SAFE_DELETE_MODEL,
     SAFE_REMOVE_FIELD,
     sentry,
 )
-from sentry_model_lint.project import ModelEntry, ProjectIndex
-from sentry_model_lint.replay import ALTER_FIELD, RUN_PYTHON, AppHistory, FieldState, Snapshot, field_state
-from sentry_model_lint.rules.base import Context, Family, Rule, Violation
-from sentry_model_lint.rules.base import register as _register
-from sentry_model_lint.rules.migration_tests import migration_tests
-from sentry_model_lint.values import CALL, CONST, NAME
-
-MOVE_TO_PENDING, DELETE = f"{DELETION_ACTION}.MOVE_TO_PENDING", f"{DELETION_ACTION}.DELETE"
-FK_CLASSES = frozenset(
-    {"django.db.models.ForeignKey", "django.db.models.OneToOneField", sentry("FlexibleForeignKey"), sentry("OneToOneCascadeDeletes")}
-)
-RUN_PYTHON_NOOP = "django.db.migrations.RunPython.noop"
 
 NOTE = "Needs the project index (on by default; `project-index = false` turns it off)."
-
-
-def register(cls: type[Rule]) -> type[Rule]:
-    cls.family = Family.PROJECT
-    return _register(cls)
 
 
 class ProjectRule(Rule):
     """Rules whose examples are whole repositories under ``fixtures/projects/``."""
 
+    family = Family.PROJECT
     notes = NOTE
-    valid = ()
-    invalid = ()
-    fixture = ""  # the folder under fixtures/projects/ that shows the rule
 
     def check(self, ctx: Context) -> Iterator[Violation]:
         if ctx.project is None:
@@ -95,7 +86,6 @@ def _target(snapshot: Snapshot) -> str:
     return str(name.const) if name is not None and name.is_str else "?"
 
 
-@register
 class DeleteWithoutPending(MigrationProjectRule):
     code = "SML401"
     name = "delete-without-pending"
@@ -132,7 +122,6 @@ def _constrained_fk(field: FieldState) -> bool:
     return not (constraint is not None and constraint.kind == CONST and constraint.const is False)
 
 
-@register
 class PendingNotReady(MigrationProjectRule):
     code = "SML402"
     name = "pending-not-ready"
@@ -167,7 +156,6 @@ class PendingNotReady(MigrationProjectRule):
                 yield self.at_op(ctx, snap.op, target=_target(snap), problem="; ".join(problems))
 
 
-@register
 class DeletedTableNotInRouter(MigrationProjectRule):
     code = "SML403"
     name = "deleted-table-not-in-router"
@@ -198,7 +186,6 @@ class DeletedTableNotInRouter(MigrationProjectRule):
                 yield self.at_op(ctx, snap.op, table=table, model=model_name, router=ROUTERS.get(history.label, DEFAULT_ROUTER))
 
 
-@register
 class LockfileMismatch(MigrationProjectRule):
     code = "SML404"
     name = "lockfile-mismatch"
@@ -238,7 +225,6 @@ class LockfileMismatch(MigrationProjectRule):
             yield self.report(1, 0, f"{name}:lockfile", problem=problem)
 
 
-@register
 class MigrationGraph(MigrationProjectRule):
     code = "SML405"
     name = "migration-graph"
@@ -278,7 +264,6 @@ def _is_tested(project: ProjectIndex, app: str, migration: str) -> bool:
     return False
 
 
-@register
 class BackfillWithoutTest(MigrationProjectRule):
     code = "SML407"
     name = "backfill-without-test"
@@ -297,7 +282,6 @@ class BackfillWithoutTest(MigrationProjectRule):
         yield self.at_op(ctx, ops[0], migration=name)
 
 
-@register
 class MigrationTestTargets(ProjectRule):
     code = "SML408"
     name = "migration-test-targets"
@@ -355,7 +339,6 @@ class ModelProjectRule(ProjectRule):
         raise NotImplementedError
 
 
-@register
 class CrossSiloForeignKey(ModelProjectRule):
     code = "SML406"
     name = "cross-silo-foreign-key"
@@ -419,7 +402,6 @@ def _global_ids(entry: ModelEntry) -> bool:
     return False
 
 
-@register
 class ModelNotExported(ModelProjectRule):
     code = "SML409"
     name = "model-not-exported"
@@ -452,7 +434,6 @@ class ModelNotExported(ModelProjectRule):
         yield self.report(entry.cls.line, entry.cls.col, entry.cls.name, model=entry.cls.name, package=package.replace(".", "/"), module=leaf)
 
 
-@register
 class UnknownOutboxCategory(ModelProjectRule):
     code = "SML411"
     name = "unknown-outbox-category"
@@ -495,7 +476,6 @@ def _declared_fields(entry: ModelEntry) -> dict[str, tuple[int, int]] | None:
     return fields
 
 
-@register
 class ModelStateDrift(ModelProjectRule):
     code = "SML412"
     name = "model-migration-drift"
@@ -566,7 +546,6 @@ DB_TYPES = {
 SAFE_TYPE_CHANGES = {("varchar", "text")}
 
 
-@register
 class UnsafeAlterField(MigrationProjectRule):
     code = "SML410"
     name = "unsafe-alter-field"
