@@ -29,7 +29,7 @@ def marks_of(path: Path) -> set[tuple[int, str]]:
 def describe(missing: set, unexpected: set) -> str:
     parts = []
     if missing:
-        parts.append("missing (marked, not reported): " + ", ".join(f"line {l} {c}" for l, c in sorted(missing)))
+        parts.append("missing (marked, not reported): " + ", ".join(f"line {line} {c}" for line, c in sorted(missing)))
     if unexpected:
-        parts.append("unexpected (reported, not marked): " + ", ".join(f"line {l} {c}" for l, c in sorted(unexpected)))
+        parts.append("unexpected (reported, not marked): " + ", ".join(f"line {line} {c}" for line, c in sorted(unexpected)))
     return "; ".join(parts)

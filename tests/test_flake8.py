@@ -206,7 +206,12 @@ def test_results_cache_follows_other_files_of_the_project(project: Path) -> None
 def test_parallel_workers_share_the_results_cache(project: Path) -> None:
     models = project / "src" / "sentry" / "models"
     for number in range(40):
-        (models / f"m{number}.py").write_text(MODEL.replace("{noqa}", "").replace("Widget", f"Widget{number}").replace("Gadget", f"Gadget{number}").replace("Soft", f"Soft{number}"))
+        (models / f"m{number}.py").write_text(
+            MODEL.replace("{noqa}", "")
+            .replace("Widget", f"Widget{number}")
+            .replace("Gadget", f"Gadget{number}")
+            .replace("Soft", f"Soft{number}")
+        )
     first = flake8("--select", "SML", "-j", "2", "src", cwd=project)
     assert "Traceback" not in first.stderr
     import json

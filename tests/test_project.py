@@ -67,7 +67,7 @@ def test_cache_gives_the_same_facts_and_survives_corruption(example: Path) -> No
 
 
 def test_a_changed_file_is_read_again(example: Path) -> None:
-    ProjectIndex(str(example)).histories
+    _ = ProjectIndex(str(example)).histories  # builds the histories, which fills the cache
     migration = example / "src/sentry/migrations/1127_team_org_status_index.py"
     migration.write_text(migration.read_text().replace("sentry_team_org_status_idx", "sentry_team_org_st_idx"))
     index = ProjectIndex(str(example))
@@ -125,6 +125,6 @@ def test_replay_matches_a_real_apps_models() -> None:
     # file, and the implicit ones of Sentry's abstract bases)
     from sentry_model_lint.rules.project import _declared_fields
 
-    for (app, name), entry in index.models.items():
+    for (_app, name), entry in index.models.items():
         declared = set(_declared_fields(entry))
         assert declared == set(_fields(index, name)), name

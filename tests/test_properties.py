@@ -7,20 +7,38 @@ Inputs come from hypothesmith (arbitrary valid Python) and from ``tests/strategi
 
 Two hypothesis profiles are registered here, chosen with ``HYPOTHESIS_PROFILE``:
 
-- ``ci`` (the default): few examples per test, so that this file runs in well under a minute on
-  a two-core machine;
-- ``long``: 2000 examples per test, or ``HYPOTHESIS_EXAMPLES`` (the slow
-  ``hypothesmith.from_node()`` test gets a quarter of that, the all-fixes-at-once test half).
-  Run it, with statistics, as::
+- ``ci`` (the default, used by CI and a plain ``pytest``): deterministic. ``derandomize=True``
+  seeds each test from its own source instead of a new random seed per run, and
+  ``database=None`` keeps the ``.hypothesis/`` folder out of it (no example saved by an earlier
+  run is replayed, nothing is saved). The same command over the same code (tests,
+  ``tests/strategies.py``, and ``src/``, whose literals hypothesis mixes into what it draws)
+  gives the same examples on every run and every machine, so a red run stays red on a re-run
+  and a green one stays green. 20 examples per test (a quarter for the
+  ``hypothesmith.from_node()`` test, half for the all-fixes-at-once test): this file runs in
+  well under a minute on a two-core machine. The plain command::
+
+      .venv/bin/python -m pytest -q -p no:cacheprovider
+
+- ``long``: random, to look for new defects: a new seed on every run, 2000 examples per test or
+  ``HYPOTHESIS_EXAMPLES`` (with the same fractions for the two slow tests), and hypothesis's
+  example database (``.hypothesis/``), which replays the failures it saved first. Run it, with
+  statistics, as::
 
       HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests/test_properties.py -q \\
           --hypothesis-show-statistics
 
   It takes hours at 2000 examples on two cores (the three hypothesmith tests alone take about
   forty minutes): ``-k`` narrows it (``-k fix_is_sound``), two processes with complementary
-  ``-k`` halves use both cores, and ``HYPOTHESIS_EXAMPLES=500`` gives a shorter long run.
+  ``-k`` halves use both cores, and ``HYPOTHESIS_EXAMPLES=500`` gives a shorter long run, for
+  example::
 
-A failure prints the minimal input and a ``@reproduce_failure`` blob to replay it.
+      HYPOTHESIS_PROFILE=long HYPOTHESIS_EXAMPLES=500 .venv/bin/python -m pytest \\
+          tests/test_properties.py -q -k "all_fixes_together or fix_is_sound"
+
+A failure prints the minimal input and a ``@reproduce_failure`` blob to replay it. Every input
+found this way becomes a fixed test in ``tests/test_regressions.py`` (shrunk by hand to the
+smallest module that shows the defect, marked ``xfail(strict=True)`` while the defect is not
+fixed), so that every plain run checks it whatever examples the ``ci`` profile draws.
 """
 
 from __future__ import annotations
@@ -58,7 +76,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith
 # --- profiles ------------------------------------------------------------------------------------
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
-settings.register_profile("ci", max_examples=20, deadline=None, suppress_health_check=_QUIET, print_blob=True)
+# ci: deterministic (derandomize: a fixed seed per test; no example database read or written)
+settings.register_profile(
+    "ci", max_examples=20, derandomize=True, database=None, deadline=None, suppress_health_check=_QUIET, print_blob=True
+)
+# long: random, larger, with the example database
 _LONG = int(os.environ.get("HYPOTHESIS_EXAMPLES", "2000"))
 settings.register_profile("long", max_examples=_LONG, deadline=None, suppress_health_check=_QUIET, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -77,7 +77,7 @@ def test_bom_crlf_and_tabs(project: Path, capsys) -> None:
 def test_noqa_on_crlf_lines(project: Path, capsys) -> None:
     text = MODEL.replace("class Widget(Model):", "class Widget(Model):  # noqa: SML101").replace("\n", "\r\n")
     model_path(project).write_bytes(text.encode())
-    code, out, _ = check(capsys, str(project))
+    _code, out, _ = check(capsys, str(project))
     assert "SML101" not in out and "SML130" in out
 
 
@@ -106,7 +106,9 @@ def test_nesting_that_exhausts_the_parser(project: Path, capsys) -> None:
 def test_deep_expressions_inside_a_model(project: Path, capsys) -> None:
     deep = "[" * 90 + "]" * 90
     chain = " + ".join(["1"] * 900)
-    model_path(project).write_text(MODEL.replace("default={}", f"default={deep}") + f"\n    total = models.IntegerField(default={chain})\n")
+    model_path(project).write_text(
+        MODEL.replace("default={}", f"default={deep}") + f"\n    total = models.IntegerField(default={chain})\n"
+    )
     code, out, _ = check(capsys, str(project))
     assert code == 1 and "SML130" in out
 
@@ -181,7 +183,9 @@ def test_two_runs_share_one_cold_cache(project: Path) -> None:
     results: list[subprocess.CompletedProcess[str]] = []
 
     def one() -> None:
-        results.append(subprocess.run([sys.executable, "-m", "sentry_model_lint", "check", str(project)], capture_output=True, text=True))
+        results.append(
+            subprocess.run([sys.executable, "-m", "sentry_model_lint", "check", str(project)], capture_output=True, text=True)
+        )
 
     threads = [threading.Thread(target=one) for _ in range(3)]
     for thread in threads:
@@ -261,7 +265,9 @@ def test_linting_never_executes_or_imports_the_code(project: Path, tmp_path_fact
         (project / folder / "__init__.py").write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text('package')\n")
     assert check(capsys, str(project))[0] == 1
     assert check(capsys, "--diff", str(project))[0] == 1
-    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "SML", "src", "tests"], cwd=project, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "SML", "src", "tests"], cwd=project, capture_output=True, text=True
+    )
     assert "SML130" in proc.stdout
     assert check(capsys, "--fix", "--unsafe-fixes", str(project))[0] in (0, 1)
     assert not marker.exists()
@@ -278,7 +284,12 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
 def test_nothing_is_written_outside_the_cache_unless_fixing(project: Path, capsys) -> None:
     model_path(project).write_text(MODEL)
     before = _snapshot(project)
-    for argv in (["check", str(project)], ["check", "--diff", str(project)], ["check", "--format", "sarif", str(project)], ["rules"]):
+    for argv in (
+        ["check", str(project)],
+        ["check", "--diff", str(project)],
+        ["check", "--format", "sarif", str(project)],
+        ["rules"],
+    ):
         main(argv)
     capsys.readouterr()
     assert _snapshot(project) == before

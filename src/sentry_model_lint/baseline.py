@@ -57,9 +57,7 @@ class Baseline:
     @staticmethod
     def write(path: str, keys: Iterable[Key]) -> int:
         counts = Counter(keys)
-        findings = [
-            {"path": p, "code": c, "symbol": s, "count": n} for (p, c, s), n in sorted(counts.items())
-        ]
+        findings = [{"path": p, "code": c, "symbol": s, "count": n} for (p, c, s), n in sorted(counts.items())]
         data = {"tool": "sentry-model-lint", "format": FORMAT, "findings": findings}
         write_atomically(path, json.dumps(data, indent=2) + "\n")
         return sum(counts.values())

@@ -39,7 +39,10 @@ def tool_stamp() -> str:
     edited rule or extractor (a development install) never reads entries an older one wrote."""
     digest = hashlib.sha1(f"{__version__}\0{FORMAT}".encode())
     package = os.path.dirname(os.path.abspath(__file__))
-    for folder, names in ((package, sorted(os.listdir(package))), (os.path.join(package, "rules"), sorted(os.listdir(os.path.join(package, "rules"))))):
+    for folder, names in (
+        (package, sorted(os.listdir(package))),
+        (os.path.join(package, "rules"), sorted(os.listdir(os.path.join(package, "rules")))),
+    ):
         for name in names:
             if name.endswith(".py"):
                 try:

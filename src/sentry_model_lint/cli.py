@@ -64,11 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true", help="print the fixes as a diff instead of writing them")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff, also apply unsafe fixes")
     check.add_argument("--baseline", metavar="FILE", help="suppress the findings recorded in this baseline file")
-    check.add_argument("--show-stale-baseline", action="store_true", help="report baseline entries that no longer match a finding")
+    check.add_argument(
+        "--show-stale-baseline", action="store_true", help="report baseline entries that no longer match a finding"
+    )
     check.add_argument("--quiet", action="store_true", help="no progress or summary on a terminal")
     base = sub.add_parser("baseline", help="record today's findings so that only new ones are reported")
     _selection_options(base)
-    base.add_argument("--output", metavar="FILE", help=f"where to write it (default: the configured baseline, else {DEFAULT_BASELINE} at the project root)")
+    base.add_argument(
+        "--output",
+        metavar="FILE",
+        help=f"where to write it (default: the configured baseline, else {DEFAULT_BASELINE} at the project root)",
+    )
     rule = sub.add_parser("rule", help="print the documentation of a rule")
     rule.add_argument("code")
     sub.add_parser("rules", help="list every rule")
@@ -178,7 +184,9 @@ def _fixable(violation: Violation, unsafe: bool) -> bool:
     return rule is not None and (rule.fix is Fix.SAFE or (unsafe and rule.fix is Fix.UNSAFE))
 
 
-def _fix(path: str, result: FileResult, violations: list[Violation], args: argparse.Namespace, config: Config) -> tuple[FileResult, int, str | None]:
+def _fix(
+    path: str, result: FileResult, violations: list[Violation], args: argparse.Namespace, config: Config
+) -> tuple[FileResult, int, str | None]:
     """Apply (or, with --diff, show) the fixes; returns the result to report, the number of
     findings fixed, and the diff."""
     candidates = [v for v in violations if _fixable(v, args.unsafe_fixes)]
@@ -199,24 +207,33 @@ def _fix(path: str, result: FileResult, violations: list[Violation], args: argpa
     return lint_source(outcome.source, path, config), len(outcome.fixed), None
 
 
+def _gather(run: Run, given_paths: Sequence[str]) -> tuple[list[str], bool]:
+    """The files to lint under the paths given, and whether one of those paths does not exist
+    (said on stderr)."""
+    paths: list[str] = []
+    missing = False
+    for given in given_paths:
+        if not os.path.exists(given):
+            print(f"sentry-model-lint: {given}: no such file or directory", file=sys.stderr)
+            missing = True
+            continue
+        paths.extend(run.files(given))
+    return paths, missing
+
+
 def run_check(args: argparse.Namespace) -> int:
     _reset_indexes()
     run = Run(_overrides(args))
     findings: list[Finding] = []
-    missing = False
     fixed_total = 0
     diffs: list[str] = []
     baselines: dict[str, Baseline] = {}
     checked: dict[str, set[str]] = {}
     all_files: list[tuple[str, str, str | None]] = []
-    for given in args.paths:
-        if not os.path.exists(given):
-            print(f"sentry-model-lint: {given}: no such file or directory", file=sys.stderr)
-            missing = True
-            continue
-        for path in run.files(given):
-            absolute = os.path.abspath(path)
-            all_files.append((path, absolute, find_root(os.path.dirname(absolute))))
+    paths, missing = _gather(run, args.paths)
+    for path in paths:
+        absolute = os.path.abspath(path)
+        all_files.append((path, absolute, find_root(os.path.dirname(absolute))))
     if not all_files and not missing:
         print("sentry-model-lint: warning: no Python files found under the given paths", file=sys.stderr)
     progress = Progress(not args.quiet)
@@ -336,27 +353,22 @@ def run_baseline(args: argparse.Namespace) -> int:
     _reset_indexes()
     run = Run(_overrides(args))
     keys_by_file: dict[str, list[Key]] = {}
-    missing = False
-    for given in args.paths:
-        if not os.path.exists(given):
-            print(f"sentry-model-lint: {given}: no such file or directory", file=sys.stderr)
-            missing = True
+    paths, missing = _gather(run, args.paths)
+    for path in paths:
+        root = find_root(os.path.dirname(os.path.abspath(path)))
+        config = run.config_for(root)
+        result = lint_file(path, config)
+        if result.error is not None:
             continue
-        for path in run.files(given):
-            root = find_root(os.path.dirname(os.path.abspath(path)))
-            config = run.config_for(root)
-            result = lint_file(path, config)
-            if result.error is not None:
-                continue
-            run.internal.extend(result.internal_errors)
-            if args.output:
-                target = os.path.abspath(args.output)
-            elif config.baseline and root is not None:
-                target = os.path.join(root, config.baseline)
-            else:
-                target = os.path.join(root or os.getcwd(), DEFAULT_BASELINE)
-            rel = relpath_for(path, root)
-            keys_by_file.setdefault(target, []).extend(key_of(rel, v) for v in reported(result, config, root))
+        run.internal.extend(result.internal_errors)
+        if args.output:
+            target = os.path.abspath(args.output)
+        elif config.baseline and root is not None:
+            target = os.path.join(root, config.baseline)
+        else:
+            target = os.path.join(root or os.getcwd(), DEFAULT_BASELINE)
+        rel = relpath_for(path, root)
+        keys_by_file.setdefault(target, []).extend(key_of(rel, v) for v in reported(result, config, root))
     if missing:
         return EXIT_USAGE
     for target, keys in sorted(keys_by_file.items()):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sentry_model_lint.rules.base import Fix, Rule, all_rules, strip_expect_marks
+import difflib
+from pathlib import Path
+
+from sentry_model_lint.rules.base import Example, Fix, Rule, all_rules, strip_expect_marks
 
 
 def _fix_line(rule: Rule) -> str:
@@ -10,6 +13,18 @@ def _fix_line(rule: Rule) -> str:
         return "Fix: none"
     kind = "safe, applied by --fix" if rule.fix is Fix.SAFE else "unsafe, applied only with --unsafe-fixes"
     return f"Fix: {rule.fix_title} ({kind})"
+
+
+def _fixed_example(rule: Rule) -> Example | None:
+    return next((e for e in rule.example_items(valid=False) if e.fixed is not None), None)
+
+
+def fix_diff(example: Example) -> str:
+    """What the fix changes in an example, as a unified diff of the texts without marks."""
+    before = strip_expect_marks(example.source).splitlines(keepends=True)
+    after = strip_expect_marks(example.fixed or "").splitlines(keepends=True)
+    lines = list(difflib.unified_diff(before, after, n=1))[2:]  # without the file header
+    return "".join(lines)
 
 
 def render_rule(rule: Rule) -> str:
@@ -29,12 +44,14 @@ def render_rule(rule: Rule) -> str:
     ]
     if rule.notes:
         parts += ["", "Notes", "  " + rule.notes]
-    fixture = getattr(rule, "fixture", "")
-    if fixture:
-        parts += ["", f"Example repositories: fixtures/projects/{fixture}/bad (reported) and .../clean (correct)"]
+    if rule.fixture:
+        parts += ["", f"Example repositories: fixtures/projects/{rule.fixture}/bad (reported) and .../clean (correct)"]
     invalid, valid = rule.examples(valid=False), rule.examples(valid=True)
     if invalid:
         parts += ["", f"Example (reported), in {invalid[0][0]}", _indent(strip_expect_marks(invalid[0][1]))]
+    fixed = _fixed_example(rule)
+    if fixed is not None:
+        parts += ["After the fix (diff)", _indent(fix_diff(fixed))]
     if valid:
         parts += [f"Example (correct), in {valid[0][0]}", _indent(strip_expect_marks(valid[0][1]))]
     return "\n".join(parts).rstrip("\n") + "\n"
@@ -47,9 +64,7 @@ def _indent(code: str) -> str:
 def render_rule_table() -> str:
     rows = []
     for rule in all_rules():
-        rows.append(
-            f"{rule.code}  {rule.name:<34} {'on ' if rule.default_on else 'off'}  {rule.fix.value:<6}  {rule.summary}"
-        )
+        rows.append(f"{rule.code}  {rule.name:<34} {'on ' if rule.default_on else 'off'}  {rule.fix.value:<6}  {rule.summary}")
     header = f"{'code':<6}  {'name':<34} {'def':<3}  {'fix':<6}  summary"
     return "\n".join([header, *rows]) + "\n"
 
@@ -79,18 +94,52 @@ def render_rules_markdown() -> str:
         out += ["", f"**Why.** {rule.why}", "", f"**Use instead.** {rule.instead}", ""]
         if rule.notes:
             out += [f"**Notes.** {rule.notes}", ""]
-        fixture = getattr(rule, "fixture", "")
-        if fixture:
-            out += [f"Example repositories: `fixtures/projects/{fixture}/bad` (reported) and `.../clean`.", ""]
+        if rule.fixture:
+            out += [f"Example repositories: `fixtures/projects/{rule.fixture}/bad` (reported) and `.../clean`.", ""]
         for label, valid in (("Reported", False), ("Correct", True)):
             examples = rule.examples(valid=valid)
             if examples:
                 path, source = examples[0]
                 out += [f"{label} (`{path}`):", "", "```python", strip_expect_marks(source).rstrip("\n"), "```", ""]
+            fixed = _fixed_example(rule)
+            if not valid and fixed is not None:
+                out += [
+                    "After `--fix`" + ("" if rule.fix is Fix.SAFE else " `--unsafe-fixes`") + ":",
+                    "",
+                    "```diff",
+                    fix_diff(fixed).rstrip("\n"),
+                    "```",
+                    "",
+                ]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def write_docs(root: Path) -> list[Path]:
+    """Regenerate docs/rules.md and the README's rule table under ``root``; returns what changed."""
+    changed = []
+    rules_md = root / "docs" / "rules.md"
+    if rules_md.read_text(encoding="utf-8") != (text := render_rules_markdown()):
+        rules_md.write_text(text, encoding="utf-8")
+        changed.append(rules_md)
+    readme = root / "README.md"
+    old = readme.read_text(encoding="utf-8")
+    start = old.index(TABLE_START) + len(TABLE_START)
+    end = old.index(TABLE_END)
+    new = old[:start] + render_markdown_table() + old[end:]
+    if new != old:
+        readme.write_text(new, encoding="utf-8")
+        changed.append(readme)
+    return changed
+
+
+TABLE_START, TABLE_END = "<!-- rules:start -->\n", "<!-- rules:end -->"
 
 
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    sys.stdout.write(render_rules_markdown())
+    if sys.argv[1:] == ["--write"]:
+        for path in write_docs(Path(__file__).resolve().parent.parent.parent):
+            print(f"wrote {path}")
+    else:
+        sys.stdout.write(render_rules_markdown())

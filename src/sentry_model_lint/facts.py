@@ -54,10 +54,7 @@ class FieldFact:
     @property
     def kind(self) -> str:
         """Last part of the callee (``ForeignKey``), resolved or as spelled."""
-        func = self.call.func
-        if func is None:
-            return ""
-        return last_part(func.ref or func.text)
+        return self.call.callee
 
     def keyword(self, name: str) -> Value | None:
         return self.call.keyword(name)
@@ -214,6 +211,7 @@ def extract(
 ) -> ModuleFacts:
     """Facts of one parsed module. ``lines`` (the source) is needed only for quote styles."""
     from sentry_model_lint.migration_facts import function_fact, migration_fact, test_class_fact
+
     resolver = Resolver(info.module, is_package=info.is_package, extra_aliases=extra_aliases)
     resolver.bind_module(tree.body)
     facts = ModuleFacts(info=info, bindings=dict(resolver.bindings))

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from sentry_model_lint.facts import AttrFact, assignments
-from sentry_model_lint.names import Resolver, last_part
+from sentry_model_lint.names import Resolver
 from sentry_model_lint.values import CALL, LIST, TUPLE, Value, summarize
 
 SEPARATE = "django.db.migrations.SeparateDatabaseAndState"
@@ -53,10 +53,8 @@ class OperationFact:
 
     @property
     def kind(self) -> str:
-        func = self.call.func
-        if self.call.kind != CALL or func is None:
-            return ""
-        return last_part(func.ref or func.text)
+        """Last part of the operation's callee (``AddField``), resolved or as spelled."""
+        return self.call.callee
 
     @property
     def runs_on_database(self) -> bool:

@@ -13,32 +13,13 @@ import ast
 import builtins
 from collections.abc import Iterable, Mapping
 
-from sentry_model_lint.vocab import (  # noqa: F401 - re-exported for the modules that resolve names
-    AUTH_USER_MODEL,
+from sentry_model_lint.vocab import (
     BASE_EXPORTS,
-    CHECKED_MIGRATION,
-    DELETION_ACTION,
-    DJANGO_MIGRATION,
-    DJANGO_MODEL,
-    HCFK_CASCADE_BEHAVIOR,
     HYBRID_CLOUD_FK,
-    LEGACY_JSON_FIELDS,
-    MODEL_SILO_LIMIT,
     OUTBOX_CATEGORY,
-    PARANOID_MODEL,
-    REPLICATED_BASES,
-    REPLICATED_CELL,
-    REPLICATED_CONTROL,
-    REPLICATED_REGION,
-    SAFE_DELETE_MODEL,
-    SAFE_REMOVE_FIELD,
-    SAFE_RUN_SQL,
     SENTRY_DB_MODELS,
     SENTRY_DB_MODELS_EXPORTS,
-    SENTRY_MODEL_BASES,
-    SILO_DECORATOR_MODES,
     SILO_MODE,
-    TEST_MIGRATIONS,
     sentry,
 )
 
@@ -118,9 +99,7 @@ STAR_EXPORTS: Mapping[str, frozenset[str]] = {
     SENTRY_DB_MODELS: SENTRY_DB_MODELS_EXPORTS | {"JSONField", "LegacyTextJSONField"},
     "sentry.db.models.base": BASE_EXPORTS,
     "sentry.db.models.fields": SENTRY_DB_MODELS_EXPORTS | {"JSONField", "LegacyTextJSONField"},
-    "sentry.db.models.fields.bounded": frozenset(
-        n for n in SENTRY_DB_MODELS_EXPORTS if n.startswith(("Bounded", "Wrapping"))
-    ),
+    "sentry.db.models.fields.bounded": frozenset(n for n in SENTRY_DB_MODELS_EXPORTS if n.startswith(("Bounded", "Wrapping"))),
     "sentry.db.models.fields.foreignkey": frozenset({"FlexibleForeignKey"}),
     "sentry.db.models.paranoia": frozenset({"ParanoidModel", "ParanoidManager"}),
 }
@@ -178,7 +157,7 @@ class Resolver:
     empty when unknown; local definitions are then qualified as ``.<name>``.
     """
 
-    __slots__ = ("module", "package", "bindings", "extra_aliases", "star_sources")
+    __slots__ = ("bindings", "extra_aliases", "module", "package", "star_sources")
 
     def __init__(
         self,
@@ -264,21 +243,18 @@ class Resolver:
     # resolving -----------------------------------------------------------------------------
     def resolve(self, node: ast.AST) -> str | None:
         """Canonical dotted path of a ``Name`` or ``Attribute`` chain, or None if unknown."""
-        attrs: list[str] = []
-        while isinstance(node, ast.Attribute):
-            attrs.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
+        chain = _chain(node)
+        if chain is None:
             return None
-        bound = self.bindings.get(node.id)
+        root, attrs = chain
+        bound = self.bindings.get(root)
         if bound is None:
-            if node.id in _BUILTIN_NAMES and not attrs:
-                return f"builtins.{node.id}"
+            if root in _BUILTIN_NAMES and not attrs:
+                return f"builtins.{root}"
             return None
         if not bound:
             return None
-        dotted = ".".join([bound, *reversed(attrs)])
-        return canonical(dotted, self.extra_aliases)
+        return canonical(".".join([bound, *attrs]), self.extra_aliases)
 
     def is_local(self, dotted: str | None) -> bool:
         """True for a path naming something this module defines itself."""
@@ -288,15 +264,21 @@ class Resolver:
         return dotted.startswith(prefix) and "." not in dotted[len(prefix) :]
 
 
-def dotted_text(node: ast.AST) -> str | None:
-    """Source spelling of a ``Name``/``Attribute`` chain (``models.ForeignKey``)."""
+def _chain(node: ast.AST) -> tuple[str, list[str]] | None:
+    """``("models", ["ForeignKey"])`` for ``models.ForeignKey``; None unless a Name/Attribute chain."""
     attrs: list[str] = []
     while isinstance(node, ast.Attribute):
         attrs.append(node.attr)
         node = node.value
     if not isinstance(node, ast.Name):
         return None
-    return ".".join([node.id, *reversed(attrs)])
+    return node.id, attrs[::-1]
+
+
+def dotted_text(node: ast.AST) -> str | None:
+    """Source spelling of a ``Name``/``Attribute`` chain (``models.ForeignKey``)."""
+    chain = _chain(node)
+    return ".".join([chain[0], *chain[1]]) if chain is not None else None
 
 
 def last_part(dotted: str | None) -> str:

@@ -189,7 +189,9 @@ class ProjectFiles:
         the stats it takes stay in ``stats``."""
         if self._fingerprint is None:
             digest = hashlib.sha1()
-            paths = sorted({*self.modules.values(), *self.model_modules, *self.tests, *(p for ps in self.migrations.values() for p in ps)})
+            paths = sorted(
+                {*self.modules.values(), *self.model_modules, *self.tests, *(p for ps in self.migrations.values() for p in ps)}
+            )
             paths.append(os.path.join(self.root, LOCKFILE))
             for path in paths:
                 try:

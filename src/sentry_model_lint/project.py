@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import os
 import re
-from stat import S_ISREG
 from dataclasses import dataclass, field
 from functools import cached_property
+from stat import S_ISREG
 
 from sentry_model_lint.cache import FactsCache
 from sentry_model_lint.config import Config
-from sentry_model_lint.source import SourceError, decode, parse, physical_lines
 from sentry_model_lint.facts import ClassFact, ModuleFacts, extract
 from sentry_model_lint.hierarchy import Hierarchy, ModelInfo
 from sentry_model_lint.migration_facts import TestClassFact
-from sentry_model_lint.names import OUTBOX_CATEGORY, SILO_DECORATOR_MODES, canonical
+from sentry_model_lint.names import canonical
 from sentry_model_lint.paths import LOCKFILE, FileKind, classify, forget_scans, scan_project
 from sentry_model_lint.replay import AppHistory, build_history
+from sentry_model_lint.source import SourceError, decode, parse, physical_lines
 from sentry_model_lint.values import CALL, NAME, Value
+from sentry_model_lint.vocab import OUTBOX_CATEGORY, SILO_DECORATOR_MODES
 
 ROUTERS = {"getsentry": "getsentry/db/router.py"}
 DEFAULT_ROUTER = "src/sentry/db/router.py"
@@ -95,7 +96,7 @@ def model_app_label(cls: ClassFact, module: str) -> str | None:
 def silo_of(cls: ClassFact) -> frozenset[str] | None:
     modes: set[str] = set()
     for decorator in cls.decorators:
-        if decorator.kind == NAME and decorator.ref in SILO_DECORATOR_MODES:
+        if decorator.kind == NAME and decorator.ref is not None and decorator.ref in SILO_DECORATOR_MODES:
             modes |= SILO_DECORATOR_MODES[decorator.ref]
         elif decorator.kind == CALL and decorator.call_ref == "sentry.db.models.ModelSiloLimit":
             for arg in decorator.items:
@@ -300,7 +301,7 @@ class ProjectIndex:
 
     def tests_naming(self, migration: str) -> list[tuple[str, ModuleFacts, TestClassFact]]:
         """Migration tests whose file mentions ``migration`` (only those files are read)."""
-        out = []
+        out: list[tuple[str, ModuleFacts, TestClassFact]] = []
         if _WORD.fullmatch(migration):
             candidates = self._test_words.get(migration, [])
         else:
@@ -317,8 +318,8 @@ class ProjectIndex:
             text = str(target.const)
             if text == "self":
                 return None
-            app, _, name = text.rpartition(".")
-            app = app or own_app
+            prefix, _, name = text.rpartition(".")
+            app = prefix or own_app
             if not app:
                 return None
             return self.find_model(app, name)
@@ -331,7 +332,7 @@ class ProjectIndex:
             module = target.ref.rpartition(".")[0]
             path = self.module_path(module)
             facts = self.facts_of(path) if path else None
-            for entry in self.model_entries(path, facts) if facts is not None else ():
+            for entry in self.model_entries(path, facts) if path and facts is not None else ():
                 if entry.cls.name == cls.name and entry.info.concrete:
                     return entry
             return self.find_model(model_app_label(cls, module) or "", cls.name)
@@ -372,7 +373,7 @@ class ProjectIndex:
 
     @cached_property
     def migration_tests(self) -> list[tuple[str, ModuleFacts, TestClassFact]]:
-        out = []
+        out: list[tuple[str, ModuleFacts, TestClassFact]] = []
         for path in self._scan[2]:
             facts = self.facts_of(path)
             if facts is not None:
@@ -381,7 +382,8 @@ class ProjectIndex:
         return out
 
 
-_INDEXES: dict[tuple[str, tuple], ProjectIndex] = {}
+#: (root, (sorted import aliases, use_cache)) -> index
+_INDEXES: dict[tuple[str, tuple[tuple[tuple[str, str], ...], bool]], ProjectIndex] = {}
 
 
 def index_for(root: str, config: Config, use_cache: bool = True) -> ProjectIndex:

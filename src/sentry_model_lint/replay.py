@@ -61,7 +61,17 @@ NO_STATE_CHANGE = frozenset(
 )
 _NUMBER = re.compile(r"^(\d+)_")
 _SQUASHED = re.compile(r"^\d+_squashed_(\d+)_")
-KEPT_KEYWORDS = ("null", "db_default", "db_constraint", "max_length", "max_digits", "decimal_places", "db_column", "to", "primary_key")
+KEPT_KEYWORDS = (
+    "null",
+    "db_default",
+    "db_constraint",
+    "max_length",
+    "max_digits",
+    "decimal_places",
+    "db_column",
+    "to",
+    "primary_key",
+)
 
 
 def number_of(name: str) -> int | None:
@@ -186,7 +196,9 @@ class AppHistory:
 
     def by_number(self) -> list[str]:
         if self._by_number is None or len(self._by_number) != len(self.nodes):
-            self._by_number = sorted(self.nodes, key=lambda n: (self.nodes[n].number if self.nodes[n].number is not None else -1, n))
+            self._by_number = sorted(
+                self.nodes, key=lambda n: (self.nodes[n].number if self.nodes[n].number is not None else -1, n)
+            )
             self._position = {name: i for i, name in enumerate(self._by_number)}
         return self._by_number
 
@@ -223,9 +235,13 @@ def _replaces(migration: MigrationFact, label: str) -> list[str]:
         return []
     out = []
     for item in value.items:
-        if item.kind in (LIST, TUPLE) and len(item.items) == 2 and all(v.is_str for v in item.items):
-            if item.items[0].const == label:
-                out.append(str(item.items[1].const))
+        if (
+            item.kind in (LIST, TUPLE)
+            and len(item.items) == 2
+            and all(v.is_str for v in item.items)
+            and item.items[0].const == label
+        ):
+            out.append(str(item.items[1].const))
     return out
 
 
@@ -253,7 +269,11 @@ def build_history(label: str, files: list[tuple[str, ModuleFacts]], other_apps: 
 
 
 def _same_app_deps(history: AppHistory, node: MigrationNode) -> list[tuple[str, Value]]:
-    return [(history.aliases.get(name, name), value) for app, name, value in node.deps if app == history.label and not name.startswith("__")]
+    return [
+        (history.aliases.get(name, name), value)
+        for app, name, value in node.deps
+        if app == history.label and not name.startswith("__")
+    ]
 
 
 def _check_graph(history: AppHistory, other_apps: dict[str, set[str]]) -> None:
@@ -267,7 +287,13 @@ def _check_graph(history: AppHistory, other_apps: dict[str, set[str]]) -> None:
         if len(names) > 1:
             for name in sorted(names):
                 others = ", ".join(n for n in sorted(names) if n != name)
-                problems.append(GraphProblem("duplicate", name, f"shares its number {number:04d} with {others}: renumber one of them (bin/update-migration)"))
+                problems.append(
+                    GraphProblem(
+                        "duplicate",
+                        name,
+                        f"shares its number {number:04d} with {others}: renumber one of them (bin/update-migration)",
+                    )
+                )
     ordered = history.by_number()
     first = ordered[0] if ordered else None
     for node in nodes.values():
@@ -278,18 +304,36 @@ def _check_graph(history: AppHistory, other_apps: dict[str, set[str]]) -> None:
             if app == history.label:
                 target = history.aliases.get(name, name)
                 if target not in nodes:
-                    problems.append(GraphProblem("missing", node.name, f"depends on `{app}.{name}`, which does not exist: depend on the previous migration", value))
+                    problems.append(
+                        GraphProblem(
+                            "missing",
+                            node.name,
+                            f"depends on `{app}.{name}`, which does not exist: depend on the previous migration",
+                            value,
+                        )
+                    )
             elif app in other_apps and name not in other_apps[app] and not _squashed_away(name, other_apps[app]):
-                problems.append(GraphProblem("missing", node.name, f"depends on `{app}.{name}`, which does not exist in app `{app}`", value))
+                problems.append(
+                    GraphProblem("missing", node.name, f"depends on `{app}.{name}`, which does not exist in app `{app}`", value)
+                )
         if node.number is None:
             continue
         previous = history.previous(node.name)
         if previous is not None and len(by_number.get(node.number, ())) == 1:
             for target, value in same:
                 if target in nodes and target != previous and target != node.name:
-                    problems.append(GraphProblem("not-previous", node.name, f"depends on `{target}`, not on the previous migration `{previous}`: keep the history linear", value))
+                    problems.append(
+                        GraphProblem(
+                            "not-previous",
+                            node.name,
+                            f"depends on `{target}`, not on the previous migration `{previous}`: keep the history linear",
+                            value,
+                        )
+                    )
             if not same and node.name != first and not node.replaces:
-                problems.append(GraphProblem("no-dependency", node.name, f"does not depend on the previous migration `{previous}` of its app"))
+                problems.append(
+                    GraphProblem("no-dependency", node.name, f"does not depend on the previous migration `{previous}` of its app")
+                )
 
 
 def _squashed_away(name: str, names: set[str]) -> bool:
@@ -329,7 +373,9 @@ def _order(history: AppHistory) -> None:
         ready.sort(key=lambda n: (nodes[n].number if nodes[n].number is not None else -1, n))
     cyclic = sorted(n for n in nodes if n not in order)
     for name in cyclic:
-        history.problems.append(GraphProblem("cycle", name, "is part of a dependency cycle: a migration must depend only on earlier ones"))
+        history.problems.append(
+            GraphProblem("cycle", name, "is part of a dependency cycle: a migration must depend only on earlier ones")
+        )
     history.order = order
     if cyclic:
         history.uncertain = True
@@ -337,7 +383,13 @@ def _order(history: AppHistory) -> None:
     if len(history.leaves) > 1:
         for leaf in history.leaves:
             others = ", ".join(x for x in history.leaves if x != leaf)
-            history.problems.append(GraphProblem("leaves", leaf, f"is one of several leaves of app `{history.label}` (also {others}): the history must be linear; rebase and renumber"))
+            history.problems.append(
+                GraphProblem(
+                    "leaves",
+                    leaf,
+                    f"is one of several leaves of app `{history.label}` (also {others}): the history must be linear; rebase and renumber",
+                )
+            )
 
 
 # --- replay --------------------------------------------------------------------------------------
@@ -421,7 +473,7 @@ def _apply(history: AppHistory, migration: str, op: OperationFact) -> None:
                     state.uncertain = True
         options = op.arg(2, "options")
         if options is not None and options.kind == DICT:
-            for k, v in zip(options.keys, options.items):
+            for k, v in zip(options.keys, options.items, strict=True):
                 if k is not None and k.is_str and k.const == "db_table":
                     state.table = _str(v)
         bases = op.arg(3, "bases")
@@ -461,7 +513,7 @@ def _apply(history: AppHistory, migration: str, op: OperationFact) -> None:
         pass
     elif model is None:
         return  # an operation on a model this replay never saw (created by a squash it cannot read)
-    elif ref == ADD_FIELD or ref == ALTER_FIELD:
+    elif ref in (ADD_FIELD, ALTER_FIELD):
         call = op.arg(2, "field")
         if field_name is None or call is None:
             model.uncertain = True

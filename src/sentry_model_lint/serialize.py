@@ -81,6 +81,7 @@ def decoder_for(hint: Any) -> Decoder:
     if hint in (str, int, float, bool):
         return _scalar(hint)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
+
         def decode_enum(data: Any) -> Any:
             try:
                 return hint(data)
@@ -150,7 +151,11 @@ def _names() -> dict[str, Any]:
 
 def _dataclass_decoder(cls: type) -> Decoder:
     hints = typing.get_type_hints(cls, localns=_names())
-    fields = [(f.name, f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING) for f in dataclasses.fields(cls) if f.init]
+    fields = [
+        (f.name, f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING)
+        for f in dataclasses.fields(cls)
+        if f.init
+    ]
 
     def decode(data: Any) -> Any:
         _expect(isinstance(data, dict), f"a {cls.__name__} object")

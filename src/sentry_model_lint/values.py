@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from sentry_model_lint.names import Resolver, dotted_text
+from sentry_model_lint.names import Resolver, dotted_text, last_part
 
 MAX_DEPTH = 12
 
@@ -44,6 +44,14 @@ class Value:
     starred: bool = False  # a ``*arg`` among the items
 
     # helpers ---------------------------------------------------------------------------------
+    @property
+    def callee(self) -> str:
+        """Last part of a call's callee (``ForeignKey``), resolved or as spelled; "" for a
+        value that is not a call."""
+        if self.kind != CALL or self.func is None:
+            return ""
+        return last_part(self.func.ref or self.func.text)
+
     @property
     def call_ref(self) -> str | None:
         """Canonical path of the callee of a CALL (None if not a call or unknown)."""

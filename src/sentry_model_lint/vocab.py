@@ -177,6 +177,12 @@ EVALUATED_ONCE = frozenset(
 #: PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes of UTF-8
 PG_IDENTIFIER_MAX_BYTES = 63
 
+
+def identifier_too_long(text: object) -> bool:
+    """Whether ``text`` is a name PostgreSQL would truncate (over 63 bytes of UTF-8)."""
+    return isinstance(text, str) and len(text.encode("utf-8")) > PG_IDENTIFIER_MAX_BYTES
+
+
 # --- migrations ---------------------------------------------------------------------------------
 
 DJANGO_MIGRATION = "django.db.migrations.Migration"
@@ -189,7 +195,12 @@ def django_op(name: str) -> str:
     return f"django.db.migrations.{name}"
 
 
-ADD_FIELD, ALTER_FIELD, REMOVE_FIELD, RENAME_FIELD = django_op("AddField"), django_op("AlterField"), django_op("RemoveField"), django_op("RenameField")
+ADD_FIELD, ALTER_FIELD, REMOVE_FIELD, RENAME_FIELD = (
+    django_op("AddField"),
+    django_op("AlterField"),
+    django_op("RemoveField"),
+    django_op("RenameField"),
+)
 CREATE_MODEL, DELETE_MODEL, RENAME_MODEL = django_op("CreateModel"), django_op("DeleteModel"), django_op("RenameModel")
 ALTER_MODEL_TABLE, ALTER_MODEL_OPTIONS = django_op("AlterModelTable"), django_op("AlterModelOptions")
 ADD_INDEX, REMOVE_INDEX = django_op("AddIndex"), django_op("RemoveIndex")

@@ -9,9 +9,9 @@ leave their import. Comments and formatting outside the edited nodes are kept by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import libcst as cst
 from libcst.metadata import ImportAssignment
@@ -84,7 +84,9 @@ def _reassign_to(edit: e.ReassignTo) -> Change:
 
 def _insert_statement(edit: e.InsertStatement) -> Change:
     def insert(block: cst.IndentedBlock) -> cst.IndentedBlock:
-        body = list(block.body)
+        # an IndentedBlock's statements are SimpleStatementLine or compound statements (libcst
+        # types them as BaseStatement, which declares no leading_lines)
+        body = cast("list[cst.SimpleStatementLine | cst.BaseCompoundStatement]", list(block.body))
         at = 1 if body and shapes.is_docstring(body[0]) else 0
         leading = [shapes.blank()] if at else []
         leading += [cst.EmptyLine(comment=cst.Comment(text)) for text in edit.comments]
@@ -125,7 +127,7 @@ class Applier:
     def record(self, edits: list[e.Edit]) -> None:
         """Take the edits of one finding's fix (an edit recorded before is not repeated)."""
         nodes = [self._node(edit) for edit in edits]  # every node first: all or nothing
-        for edit, node in zip(edits, nodes):
+        for edit, node in zip(edits, nodes, strict=True):
             if edit in self.seen:
                 continue
             self.seen.add(edit)
@@ -206,7 +208,7 @@ class Applier:
             refs = [r for r in release.assignment.references if id(r.node) not in self.gone]
             if refs or self.view.in_strings(release.name):
                 continue  # still used, or listed in __all__
-            node = release.assignment.node
+            node = cast(cst.ImportFrom, release.assignment.node)  # _release_name kept only ImportFrom nodes
             changes.setdefault(id(node), (node, [], []))[2].append(release.name)
 
         removed_lines: set[int] = set()
@@ -214,7 +216,10 @@ class Applier:
             edited = shapes.edit_import_from(node, add, remove)
             if edited is None and remove:
                 line = self.view.parent(node)
-                whole = not add and set(remove) >= {shapes.alias_name(a) for a in node.names}
+                # never an ImportStar: _import_froms leaves those out, and names bound by a star are
+                # not assignments a release can come from
+                aliases = cast(Sequence[cst.ImportAlias], node.names)
+                whole = not add and set(remove) >= {shapes.alias_name(a) for a in aliases}
                 if whole and line is not None and not shapes.has_comment(line):
                     removed_lines.add(next(i for i, s in enumerate(self.module.body) if s is line))
                     continue
@@ -237,12 +242,12 @@ class Applier:
         entries: list[tuple[cst.SimpleStatementLine, bool, int, tuple[int, str]]] = []
         carry: list[cst.EmptyLine] | None = None  # blank lines of the removed line(s) before
         for position in range(start, end):
-            stmt = body[position]
+            stmt = cast(cst.SimpleStatementLine, body[position])  # shapes.import_line checked it
             if position in removed:
                 if carry is None:
                     carry = shapes.blank_prefix(stmt.leading_lines)[0]
                 continue
-            section = shapes.section(shapes.import_module(stmt.body[0]))
+            section = shapes.section(shapes.import_module(cast("cst.Import | cst.ImportFrom", stmt.body[0])))
             if carry is not None:
                 # the line after a removed one separates itself as the removed one did
                 _blanks, kept = shapes.blank_prefix(stmt.leading_lines)
@@ -258,7 +263,7 @@ class Applier:
         first_before = entries[0][0] if entries else None  # the block's first line, if any
 
         for module_name, names in sorted(new_lines, key=lambda item: (shapes.section(item[0]), item[0].lower())):
-            stmt = cst.parse_statement(f"from {module_name} import {', '.join(names)}\n")
+            stmt = cast(cst.SimpleStatementLine, cst.parse_statement(f"from {module_name} import {', '.join(names)}\n"))
             section, key = shapes.section(module_name), (1, module_name.lower())
             same = [i for i, e in enumerate(entries) if e[2] == section]
             if same:
@@ -267,7 +272,7 @@ class Applier:
             else:
                 lower = [i for i, e in enumerate(entries) if e[2] < section]
                 at = lower[-1] + 1 if lower else 0
-            entries.insert(at, (stmt, True, section, key))  # type: ignore[arg-type]
+            entries.insert(at, (stmt, True, section, key))
 
         header: list[cst.BaseStatement] = []
         previous: tuple[cst.SimpleStatementLine, bool, int, tuple[int, str]] | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -96,7 +96,10 @@ def drop_statements(block: cst.IndentedBlock, indices: set[int]) -> cst.Indented
     move to the next statement kept (or to the block's footer); an emptied block gets ``pass``."""
     body: list[cst.BaseStatement] = []
     pending: list[cst.EmptyLine] = []
-    for i, stmt in enumerate(block.body):
+    # an IndentedBlock's statements are SimpleStatementLine or compound statements (libcst types
+    # them as BaseStatement, which declares no leading_lines)
+    statements = cast("Sequence[cst.SimpleStatementLine | cst.BaseCompoundStatement]", block.body)
+    for i, stmt in enumerate(statements):
         if i in indices:
             if any(e.comment for e in stmt.leading_lines):
                 pending += stmt.leading_lines
@@ -164,7 +167,7 @@ def section(module: str) -> int:
 
 
 def line_key(stmt: cst.SimpleStatementLine) -> tuple[int, str]:
-    node = stmt.body[0]
+    node = cast("cst.Import | cst.ImportFrom", stmt.body[0])  # an import line (see import_line)
     return (0 if isinstance(node, cst.Import) else 1, import_module(node).lower())
 
 
@@ -235,7 +238,9 @@ def insert_item(items: Sequence[Any], index: int, new: Any, opener: cst.BasePare
         # one argument per line without a trailing comma: the line break before ")" follows
         # the last argument
         if isinstance(sep_ws, cst.ParenthesizedWhitespace):
-            comma = cst.Comma(whitespace_after=after_arg.with_changes(empty_lines=(), indent=sep_ws.indent, last_line=sep_ws.last_line))
+            comma = cst.Comma(
+                whitespace_after=after_arg.with_changes(empty_lines=(), indent=sep_ws.indent, last_line=sep_ws.last_line)
+            )
             new = new.with_changes(whitespace_after_arg=after_arg.with_changes(first_line=cst.TrailingWhitespace()))
         else:
             comma, new = sep, new.with_changes(whitespace_after_arg=after_arg)
@@ -289,10 +294,10 @@ def edit_import_from(node: cst.ImportFrom, add: Iterable[str], remove: Iterable[
             index = next((i for i, k in enumerate(keys) if k > name_key(name)), len(names))
         names = insert_item(names, index, cst.ImportAlias(name=cst.Name(name)), opener)
     for name in remove:
-        index = next((i for i, a in enumerate(names) if alias_name(a) == name and a.asname is None), None)
-        if index is None:
+        found = next((i for i, a in enumerate(names) if alias_name(a) == name and a.asname is None), None)
+        if found is None:
             continue
-        reduced = remove_item(names, index)
+        reduced = remove_item(names, found)
         if reduced is None:
             return None
         names = reduced

@@ -30,7 +30,6 @@ class _Index(cst.CSTVisitor):
         self.positions = positions
         self.parents: dict[int, cst.CSTNode] = {}
         self.at: dict[tuple[int, int], list[cst.CSTNode]] = {}
-        self.by_span: dict[At, cst.CSTNode] = {}
         self.names: dict[str, int] = {}  # Name value -> count, Attribute.attr names included
         self.strings: set[str] = set()  # contents of simple string literals
         self._stack: list[cst.CSTNode] = []
@@ -42,8 +41,6 @@ class _Index(cst.CSTVisitor):
         pos = self.positions.get(node)
         if pos is not None:
             self.at.setdefault((pos.start.line, pos.start.column), []).append(node)
-            span = At(type(node).__name__, pos.start.line, pos.start.column, pos.end.line, pos.end.column)
-            self.by_span.setdefault(span, node)
         if isinstance(node, cst.Name):
             self.names[node.value] = self.names.get(node.value, 0) + 1
         elif isinstance(node, cst.SimpleString):
@@ -70,7 +67,9 @@ class FixView:
         self.positions = self.wrapper.resolve(PositionProvider)
         self.index = _Index(self.positions)
         self.module.visit(self.index)
-        self.global_scope = self.scopes[self.module]
+        global_scope = self.scopes[self.module]
+        assert global_scope is not None  # ScopeProvider gives every module its GlobalScope
+        self.global_scope = global_scope
         self.top_level = {id(s) for s in self.module.body}
         #: imports the fixes planned so far in this run: module -> names
         self.planned_imports: dict[str, list[str]] = {}
@@ -84,7 +83,13 @@ class FixView:
         return At(type(node).__name__, pos.start.line, pos.start.column, pos.end.line, pos.end.column)
 
     def node(self, at: At) -> cst.CSTNode | None:
-        return self.index.by_span.get(at)
+        """The node ``at`` names (the outermost one, should two of a kind share a span)."""
+        for node in self.index.at.get((at.line, at.col), ()):
+            if type(node).__name__ == at.kind:
+                end = self.positions[node].end
+                if (end.line, end.column) == (at.end_line, at.end_col):
+                    return node
+        return None
 
     def nodes_at(self, violation: Violation) -> list[cst.CSTNode]:
         """The nodes that start where the finding points (``col`` is in UTF-8 bytes, as ``ast``
@@ -115,7 +120,12 @@ class FixView:
         """The value of a ``default=`` keyword that starts at the finding."""
         node = self.outer_expression(violation)
         parent = self.parent(node) if node is not None else None
-        if isinstance(parent, cst.Arg) and parent.value is node and parent.keyword is not None and parent.keyword.value == "default":
+        if (
+            isinstance(parent, cst.Arg)
+            and parent.value is node
+            and parent.keyword is not None
+            and parent.keyword.value == "default"
+        ):
             return node
         return None
 
@@ -165,7 +175,9 @@ class FixView:
             return False
         if not self.is_top_level(node):
             return False
-        return any(alias_name(a) == name and (a.asname is None or get_full_name_for_node(a.asname.name) == name) for a in node.names)
+        return any(
+            alias_name(a) == name and (a.asname is None or get_full_name_for_node(a.asname.name) == name) for a in node.names
+        )
 
     def can_import(self, module: str, name: str, at: cst.CSTNode, also: Sequence[str] = ()) -> bool:
         """Whether ``name`` can refer to ``module.name`` where ``at`` is: already imported so,
@@ -181,9 +193,9 @@ class FixView:
         """The name under which a module-level ``from module import name as alias`` makes
         ``module.name`` visible at ``at``, when that is the only binding of the alias."""
         for assignment in self.global_scope.assignments:
-            node = assignment.node
-            if not isinstance(assignment, ImportAssignment) or not isinstance(node, cst.ImportFrom):
+            if not isinstance(assignment, ImportAssignment) or not isinstance(assignment.node, cst.ImportFrom):
                 continue
+            node = assignment.node
             if node.relative or isinstance(node.names, cst.ImportStar) or import_module(node) != module:
                 continue
             if not self.is_top_level(node):
@@ -206,8 +218,10 @@ class FixView:
         if bound is not None:
             return bound, False
         for assignment in self.global_scope.assignments:
+            if not isinstance(assignment, ImportAssignment) or not isinstance(assignment.node, cst.Import):
+                continue
             node = assignment.node
-            if not isinstance(assignment, ImportAssignment) or not isinstance(node, cst.Import) or not self.is_top_level(node):
+            if not self.is_top_level(node):
                 continue
             for alias in node.names:
                 if alias_name(alias) == module and alias.asname is not None:

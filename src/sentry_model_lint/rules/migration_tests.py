@@ -16,9 +16,7 @@ if TYPE_CHECKING:
     from sentry_model_lint.fixes.edits import Edit
     from sentry_model_lint.fixes.view import FixView
 
-SKIP_MARKERS = frozenset(
-    {"pytest.mark.skip", "pytest.mark.skipif", "unittest.skip", "unittest.skipIf", "unittest.skipUnless"}
-)
+SKIP_MARKERS = frozenset({"pytest.mark.skip", "pytest.mark.skipif", "unittest.skip", "unittest.skipIf", "unittest.skipUnless"})
 #: normalised misspellings (lower case, no underscores) -> the hook meant
 MISSPELLED_HOOKS = {
     "setupbeforemigration": "setup_before_migration",
@@ -128,7 +126,11 @@ def migration_tests(facts: ModuleFacts) -> list[TestView]:
         line = lineage(cls)
         skipped = module_skipped or any(
             any(_is_skip(d) for d in c.decorators)
-            or (c.attrs.get("pytestmark") is not None and c.attrs["pytestmark"].value is not None and _is_skip(c.attrs["pytestmark"].value))
+            or (
+                c.attrs.get("pytestmark") is not None
+                and c.attrs["pytestmark"].value is not None
+                and _is_skip(c.attrs["pytestmark"].value)
+            )
             for c in line
         )
         views.append(TestView(cls, line, cls.qualname in bases, skipped))
@@ -148,7 +150,9 @@ class MigrationTestRule(Rule):
 class OneTestMethod(MigrationTestRule):
     code = "SML301"
     name = "one-test-per-migration-test"
-    message = "migration test `{cls}` {problem}: write exactly one `test_*` method and seed every case in `setup_before_migration`"
+    message = (
+        "migration test `{cls}` {problem}: write exactly one `test_*` method and seed every case in `setup_before_migration`"
+    )
     summary = "A `TestMigrations` class with more than one `test_*` method, or none."
     why = (
         "`TestMigrations.setUp` migrates the database down, seeds it and migrates it up again "
@@ -194,15 +198,16 @@ class MigrateFromTo(MigrationTestRule):
     summary = "`migrate_from` / `migrate_to` missing, or not class-level double-quoted string literals."
     why = (
         "`TestMigrations` needs both names to know which migrations to run, and Sentry's "
-        "`bin/update-migration` renumbers tests by matching `migrate_to = \"...\"` with double "
+        '`bin/update-migration` renumbers tests by matching `migrate_to = "..."` with double '
         "quotes: a property, a computed value or single quotes are missed and the test silently "
         "points at the wrong migration after a rebase."
     )
-    instead = "`migrate_from = \"1000_previous\"` and `migrate_to = \"1001_this_migration\"` as plain class attributes."
+    instead = '`migrate_from = "1000_previous"` and `migrate_to = "1001_this_migration"` as plain class attributes.'
     valid = (example(GOOD_TEST),)
     invalid = (
-        example(
-            """
+        Example(
+            example(
+                """
 class BackfillWidgetNoteTest(TestMigrations):
     migrate_from = "1000_previous"
     migrate_to = '1001_backfill_widget_note'  # expect: SML302
@@ -210,6 +215,18 @@ class BackfillWidgetNoteTest(TestMigrations):
     def test(self):
         pass
 """
+            ),
+            fixed="""\
+from sentry.testutils.cases import TestMigrations
+
+
+class BackfillWidgetNoteTest(TestMigrations):
+    migrate_from = "1000_previous"
+    migrate_to = "1001_backfill_widget_note"
+
+    def test(self):
+        pass
+""",
         ),
     )
 
@@ -240,15 +257,15 @@ class BackfillWidgetNoteTest(TestMigrations):
     @staticmethod
     def _problem(cls: TestClassFact, name: str, found: AttrFact | FunctionFact) -> str | None:
         if isinstance(found, FunctionFact):
-            return f"`{name}` is a method: make it a class attribute `{name} = \"<migration name>\"`"
+            return f'`{name}` is a method: make it a class attribute `{name} = "<migration name>"`'
         value = found.value
         if value is None:
-            return f"`{name}` has no value: set it to `\"<migration name>\"`"
+            return f'`{name}` has no value: set it to `"<migration name>"`'
         if not value.is_str:
-            return f"`{name}` must be a string literal such as `\"1001_my_migration\"`"
+            return f'`{name}` must be a string literal such as `"1001_my_migration"`'
         quote = cls.quotes.get(name, "")
         if quote and quote != '"':
-            return f"write `{name} = \"{value.const}\"` with double quotes (bin/update-migration only matches those)"
+            return f'write `{name} = "{value.const}"` with double quotes (bin/update-migration only matches those)'
         return None
 
     def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
@@ -276,14 +293,14 @@ class BackfillWidgetNoteTest(TestMigrations):
 class LiveModelsBeforeMigration(MigrationTestRule):
     code = "SML303"
     name = "live-model-before-migration"
-    message = "`setup_before_migration` of `{cls}` uses the live model `{model}`: use `apps.get_model(\"<app>\", \"{model}\")`, which matches the schema at `migrate_from`"
+    message = '`setup_before_migration` of `{cls}` uses the live model `{model}`: use `apps.get_model("<app>", "{model}")`, which matches the schema at `migrate_from`'
     summary = "`setup_before_migration` uses live model classes imported from `*.models*` instead of `apps.get_model`."
     why = (
         "`setup_before_migration` runs with the database rolled back to `migrate_from`; the live "
         "model describes today's schema and fails (or writes the wrong columns) once the model "
         "has moved on. The `apps` argument holds the historical models."
     )
-    instead = "`Widget = apps.get_model(\"sentry\", \"Widget\")` inside `setup_before_migration(self, apps)`."
+    instead = '`Widget = apps.get_model("sentry", "Widget")` inside `setup_before_migration(self, apps)`.'
     notes = "`setup_initial_state` runs before the rollback and may use live models and factories."
     valid = (example(GOOD_TEST),)
     invalid = (
@@ -323,8 +340,9 @@ class MisspelledHook(MigrationTestRule):
     instead = "`def setup_before_migration(self, apps):` or `def setup_initial_state(self):`."
     valid = (example(GOOD_TEST),)
     invalid = (
-        example(
-            """
+        Example(
+            example(
+                """
 class BackfillWidgetNoteTest(TestMigrations):
     migrate_from = "1000_previous"
     migrate_to = "1001_backfill_widget_note"
@@ -335,6 +353,21 @@ class BackfillWidgetNoteTest(TestMigrations):
     def test(self):
         pass
 """
+            ),
+            fixed="""\
+from sentry.testutils.cases import TestMigrations
+
+
+class BackfillWidgetNoteTest(TestMigrations):
+    migrate_from = "1000_previous"
+    migrate_to = "1001_backfill_widget_note"
+
+    def setup_before_migration(self, apps):
+        pass
+
+    def test(self):
+        pass
+""",
         ),
     )
 
@@ -431,9 +464,34 @@ class PytestSkipDecorator(MigrationTestRule):
     message = "`@pytest.skip(...)` on class `{cls}` runs at import and skips (or breaks) the whole module: use `@pytest.mark.skip(reason=...)`"
     summary = "`@pytest.skip(...)` used as a class decorator."
     why = "`pytest.skip()` is a function that raises immediately: as a decorator it runs while the module is imported, skipping every test of the file (or erroring outside a test run) instead of marking one class."
-    instead = "`@pytest.mark.skip(reason=\"...\")`."
-    valid = (example("import pytest\n\n\n@pytest.mark.skip(reason=\"flaky\")" + GOOD_TEST),)
-    invalid = (example("import pytest\n\n\n@pytest.skip(\"flaky\")  # expect: SML306" + GOOD_TEST),)
+    instead = '`@pytest.mark.skip(reason="...")`.'
+    valid = (example('import pytest\n\n\n@pytest.mark.skip(reason="flaky")' + GOOD_TEST),)
+    invalid = (
+        Example(
+            example('import pytest\n\n\n@pytest.skip("flaky")  # expect: SML306' + GOOD_TEST),
+            fixed="""\
+from sentry.testutils.cases import TestMigrations
+
+
+import pytest
+
+
+@pytest.mark.skip("flaky")
+class BackfillWidgetNoteTest(TestMigrations):
+    app = "sentry"
+    migrate_from = "1000_previous"
+    migrate_to = "1001_backfill_widget_note"
+
+    def setup_before_migration(self, apps):
+        Widget = apps.get_model("sentry", "Widget")
+        self.widget = Widget.objects.create(note=None)
+
+    def test(self):
+        self.widget.refresh_from_db()
+        assert self.widget.note == ""
+""",
+        ),
+    )
 
     def check(self, ctx: Context) -> Iterator[Violation]:
         for cls in ctx.facts.classes:
@@ -471,4 +529,4 @@ class PytestSkipDecorator(MigrationTestRule):
         if not view.once(self.code, call):
             return []
         base = code(func.value)
-        return [e.ReplaceCallee(view.at(call), f"{base}.mark{code(func)[len(base):]}")]
+        return [e.ReplaceCallee(view.at(call), f"{base}.mark{code(func)[len(base) :]}")]

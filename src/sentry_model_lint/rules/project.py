@@ -65,6 +65,7 @@ class MigrationProjectRule(ProjectRule):
 
     @staticmethod
     def snapshots(ctx: Context, history: AppHistory, name: str, *refs: str) -> Iterator[Snapshot]:
+        assert ctx.facts.migration is not None  # check_migration runs only for a migration
         for op in ctx.facts.migration.operations:
             if op.ref in refs:
                 snapshot = history.snapshots.get((name, op.path))
@@ -94,8 +95,8 @@ class DeleteWithoutPending(MigrationProjectRule):
     why = (
         "Sentry drops a column or table only after a deploy in which it was already pending "
         "(removed from Django's state, still in Postgres). A `DELETE` whose pending phase never "
-        "shipped drops it under running code; Sentry refuses it (\"must be in the pending "
-        "deletion state\"), as it refuses marking a target pending twice."
+        'shipped drops it under running code; Sentry refuses it ("must be in the pending '
+        'deletion state"), as it refuses marking a target pending twice.'
     )
     instead = "A `MOVE_TO_PENDING` migration, deployed, then the `DELETE` migration."
     fixture = "sml401_deletion_without_pending"
@@ -145,13 +146,19 @@ class PendingNotReady(MigrationProjectRule):
                 if field is None or not field.certain:
                     continue
                 if field.null is False and not field.has_db_default:
-                    problems.append("it is NOT NULL without `db_default`; make it `null=True` (or add `db_default=`) in an earlier migration")
+                    problems.append(
+                        "it is NOT NULL without `db_default`; make it `null=True` (or add `db_default=`) in an earlier migration"
+                    )
                 if _constrained_fk(field):
-                    problems.append("its foreign-key constraint is still in place; set `db_constraint=False` in an earlier migration")
+                    problems.append(
+                        "its foreign-key constraint is still in place; set `db_constraint=False` in an earlier migration"
+                    )
             elif snap.model is not None:
                 constrained = sorted(f.name for f in snap.model.fields.values() if f.certain and _constrained_fk(f))
                 if constrained:
-                    problems.append(f"foreign keys {', '.join(constrained)} still have constraints; set `db_constraint=False` in an earlier migration")
+                    problems.append(
+                        f"foreign keys {', '.join(constrained)} still have constraints; set `db_constraint=False` in an earlier migration"
+                    )
             if problems:
                 yield self.at_op(ctx, snap.op, target=_target(snap), problem="; ".join(problems))
 
@@ -159,14 +166,14 @@ class PendingNotReady(MigrationProjectRule):
 class DeletedTableNotInRouter(MigrationProjectRule):
     code = "SML403"
     name = "deleted-table-not-in-router"
-    message = "table `{table}` of deleted model `{model}` is missing from `historical_silo_assignments` in `{router}`: add `\"{table}\": SiloMode.CELL` (or its silo) there"
+    message = 'table `{table}` of deleted model `{model}` is missing from `historical_silo_assignments` in `{router}`: add `"{table}": SiloMode.CELL` (or its silo) there'
     summary = "`SafeDeleteModel` whose table is missing from the router's `historical_silo_assignments`."
     why = (
         "Once the model class is gone, Sentry's router finds the table's database only through "
         "`historical_silo_assignments`; without an entry, production silently skips the "
         "table-drop migration. The entry belongs in the same change as the pending phase."
     )
-    instead = "`historical_silo_assignments = {..., \"sentry_widget\": SiloMode.CELL}` in `SiloRouter`."
+    instead = '`historical_silo_assignments = {..., "sentry_widget": SiloMode.CELL}` in `SiloRouter`.'
     fixture = "sml403_router_missing_table"
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
@@ -217,7 +224,9 @@ class LockfileMismatch(MigrationProjectRule):
         else:
             recorded, line = lock.entries[label]
             if history.resolve(recorded) != name:
-                problem = f"line {line} says `{label}: {recorded}` but the app's latest migration is `{name}`: update the lockfile"
+                problem = (
+                    f"line {line} says `{label}: {recorded}` but the app's latest migration is `{name}`: update the lockfile"
+                )
         if problem is None and lock.malformed and label == "sentry":
             number, text = lock.malformed[0]
             problem = f"line {number} is malformed ({text.strip()[:40]!r}): entries are `app: migration_name`"
@@ -241,6 +250,7 @@ class MigrationGraph(MigrationProjectRule):
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
         migration = ctx.facts.migration
+        assert migration is not None  # check_migration runs only for a migration
         for problem in history.problems:
             if problem.migration != name:
                 continue
@@ -267,7 +277,7 @@ def _is_tested(project: ProjectIndex, app: str, migration: str) -> bool:
 class BackfillWithoutTest(MigrationProjectRule):
     code = "SML407"
     name = "backfill-without-test"
-    message = "`RunPython` in `{migration}` changes data but no migration test has `migrate_to = \"{migration}\"`: add one under `tests/sentry/migrations/`"
+    message = '`RunPython` in `{migration}` changes data but no migration test has `migrate_to = "{migration}"`: add one under `tests/sentry/migrations/`'
     summary = "A migration with a non-noop `RunPython` that no `TestMigrations` names in `migrate_to`."
     why = "Sentry's guide: a migration that backfills or transforms data is logic, and it must have a test (`TestMigrations`, one test method, seeded with the historical models)."
     instead = "`tests/sentry/migrations/test_<number>_<name>.py` with `migrate_from` = the previous migration and `migrate_to` = this one."
@@ -275,8 +285,13 @@ class BackfillWithoutTest(MigrationProjectRule):
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
         assert ctx.project is not None
+        assert ctx.facts.migration is not None  # check_migration runs only for a migration
         ops = [op for op in ctx.facts.migration.operations if op.ref == RUN_PYTHON and op.runs_on_database]
-        ops = [op for op in ops if not ((code := op.arg(0, "code")) is not None and code.kind == NAME and code.ref == RUN_PYTHON_NOOP)]
+        ops = [
+            op
+            for op in ops
+            if not ((code := op.arg(0, "code")) is not None and code.kind == NAME and code.ref == RUN_PYTHON_NOOP)
+        ]
         if not ops or _is_tested(ctx.project, history.label, name):
             return
         yield self.at_op(ctx, ops[0], migration=name)
@@ -307,14 +322,20 @@ class MigrationTestTargets(ProjectRule):
                 continue
             to_attr, from_attr = view.attr("migrate_to"), view.attr("migrate_from")
             to_value = getattr(to_attr, "value", None)
-            if to_value is None or not to_value.is_str:
+            if to_attr is None or to_value is None or not to_value.is_str:
                 continue
             target = history.resolve(str(to_value.const))
             if target is None:
-                yield self.report(to_attr.line, to_attr.col, f"{view.cls.name}.migrate_to", cls=view.cls.name, problem=f"`migrate_to = \"{to_value.const}\"` does not exist in app `{app}`")
+                yield self.report(
+                    to_attr.line,
+                    to_attr.col,
+                    f"{view.cls.name}.migrate_to",
+                    cls=view.cls.name,
+                    problem=f'`migrate_to = "{to_value.const}"` does not exist in app `{app}`',
+                )
                 continue
             from_value = getattr(from_attr, "value", None)
-            if from_value is None or not from_value.is_str:
+            if from_attr is None or from_value is None or not from_value.is_str:
                 continue
             previous = history.previous(target)
             if previous is not None and history.resolve(str(from_value.const)) != previous:
@@ -323,7 +344,7 @@ class MigrationTestTargets(ProjectRule):
                     from_attr.col,
                     f"{view.cls.name}.migrate_from",
                     cls=view.cls.name,
-                    problem=f"`migrate_from = \"{from_value.const}\"` is not the migration before `{target}`: use `\"{previous}\"`",
+                    problem=f'`migrate_from = "{from_value.const}"` is not the migration before `{target}`: use `"{previous}"`',
                 )
 
 
@@ -350,8 +371,13 @@ class CrossSiloForeignKey(ModelProjectRule):
         "outboxes). Within a silo a real constraint is better, and Sentry's tests reject "
         "hybrid-cloud keys that do not cross silos."
     )
-    instead = "`FlexibleForeignKey` within a silo; `HybridCloudForeignKey(\"app.Model\", on_delete=...)` on a `*_id` field across silos."
-    notes = NOTE + " A `HybridCloudForeignKey` to a model with global ids (`@snowflake_id_model`, such as Organization and Project) is accepted within a silo, as Sentry accepts it. Models with several silos, or whose silo is unknown, are skipped."
+    instead = (
+        '`FlexibleForeignKey` within a silo; `HybridCloudForeignKey("app.Model", on_delete=...)` on a `*_id` field across silos.'
+    )
+    notes = (
+        NOTE
+        + " A `HybridCloudForeignKey` to a model with global ids (`@snowflake_id_model`, such as Organization and Project) is accepted within a silo, as Sentry accepts it. Models with several silos, or whose silo is unknown, are skipped."
+    )
     fixture = "sml406_cross_silo_foreign_key"
 
     def check_model(self, ctx: Context, project: ProjectIndex, entry: ModelEntry) -> Iterator[Violation]:
@@ -364,7 +390,9 @@ class CrossSiloForeignKey(ModelProjectRule):
                 cross_wanted, kind = True, "HybridCloudForeignKey"
             else:
                 continue
-            target_value = field.call.items[0] if field.call.items else field.keyword("to" if not cross_wanted else "foreign_model")
+            target_value = (
+                field.call.items[0] if field.call.items else field.keyword("to" if not cross_wanted else "foreign_model")
+            )
             if target_value is None:
                 continue
             target = project.model_for_target(target_value, entry.app, entry.cls)
@@ -376,7 +404,9 @@ class CrossSiloForeignKey(ModelProjectRule):
             if cross_wanted and _global_ids(target):
                 continue  # Sentry accepts hybrid-cloud keys to models with global (snowflake) ids
             advice = (
-                "use `HybridCloudForeignKey` on a `*_id` field" if crosses else "use `FlexibleForeignKey`: both models share a database"
+                "use `HybridCloudForeignKey` on a `*_id` field"
+                if crosses
+                else "use `FlexibleForeignKey`: both models share a database"
             )
             yield self.report(
                 field.call.line,
@@ -427,11 +457,15 @@ class ModelNotExported(ModelProjectRule):
         siblings = [
             name
             for name, target in init.bindings.items()
-            if target.startswith(package + ".") and target.rpartition(".")[2][:1].isupper() and target.rpartition(".")[0] != package
+            if target.startswith(package + ".")
+            and target.rpartition(".")[2][:1].isupper()
+            and target.rpartition(".")[0] != package
         ]
         if not siblings and not init.star_imports:
             return  # the package does not re-export its models
-        yield self.report(entry.cls.line, entry.cls.col, entry.cls.name, model=entry.cls.name, package=package.replace(".", "/"), module=leaf)
+        yield self.report(
+            entry.cls.line, entry.cls.col, entry.cls.name, model=entry.cls.name, package=package.replace(".", "/"), module=leaf
+        )
 
 
 class UnknownOutboxCategory(ModelProjectRule):
@@ -484,7 +518,9 @@ class ModelStateDrift(ModelProjectRule):
     summary = "A model field absent from the replayed migration state, or a model with no `CreateModel` (a migration is missing)."
     why = "Model code and migrations must describe the same schema: a field the migrations never add is a missing migration, and a field still pending deletion must not be used by code."
     instead = "`sentry django makemigrations <app>` and commit the migration."
-    notes = NOTE + " Off by default: a model is compared with its app's history field by field, which is only as exact as the replay."
+    notes = (
+        NOTE + " Off by default: a model is compared with its app's history field by field, which is only as exact as the replay."
+    )
     fixture = "sml412_model_missing_from_state"
 
     def check_model(self, ctx: Context, project: ProjectIndex, entry: ModelEntry) -> Iterator[Violation]:
@@ -498,7 +534,9 @@ class ModelStateDrift(ModelProjectRule):
         if state is None:
             if key not in history.created and key not in history.pending_models:
                 yield self.report(
-                    entry.cls.line, entry.cls.col, entry.cls.name,
+                    entry.cls.line,
+                    entry.cls.col,
+                    entry.cls.name,
                     problem=f"model `{entry.cls.name}` has no `CreateModel` in the history of app `{entry.app}`: generate its migration",
                 )
             return
@@ -525,10 +563,52 @@ def _db_type(field: FieldState) -> str | None:
 
 
 DB_TYPES = {
-    **dict.fromkeys(("CharField", "SlugField", "EmailField", "URLField", "CICharField", "CIEmailField", "SentrySlugField", "SentryOrgSlugField", "EncryptedCharField"), "varchar"),
-    **dict.fromkeys(("TextField", "CITextField", "EncryptedTextField", "LegacyTextJSONField", "GzippedDictField", "NodeField", "PickledObjectField", "EncryptedPickledObjectField", "EncryptedJsonField"), "text"),
-    **dict.fromkeys(("IntegerField", "BoundedIntegerField", "PositiveIntegerField", "BoundedPositiveIntegerField", "WrappingU32IntegerField"), "integer"),
-    **dict.fromkeys(("BigIntegerField", "BoundedBigIntegerField", "PositiveBigIntegerField", "BoundedPositiveBigIntegerField", "HybridCloudForeignKey", "ForeignKey", "FlexibleForeignKey", "OneToOneField", "OneToOneCascadeDeletes"), "bigint"),
+    **dict.fromkeys(
+        (
+            "CharField",
+            "SlugField",
+            "EmailField",
+            "URLField",
+            "CICharField",
+            "CIEmailField",
+            "SentrySlugField",
+            "SentryOrgSlugField",
+            "EncryptedCharField",
+        ),
+        "varchar",
+    ),
+    **dict.fromkeys(
+        (
+            "TextField",
+            "CITextField",
+            "EncryptedTextField",
+            "LegacyTextJSONField",
+            "GzippedDictField",
+            "NodeField",
+            "PickledObjectField",
+            "EncryptedPickledObjectField",
+            "EncryptedJsonField",
+        ),
+        "text",
+    ),
+    **dict.fromkeys(
+        ("IntegerField", "BoundedIntegerField", "PositiveIntegerField", "BoundedPositiveIntegerField", "WrappingU32IntegerField"),
+        "integer",
+    ),
+    **dict.fromkeys(
+        (
+            "BigIntegerField",
+            "BoundedBigIntegerField",
+            "PositiveBigIntegerField",
+            "BoundedPositiveBigIntegerField",
+            "HybridCloudForeignKey",
+            "ForeignKey",
+            "FlexibleForeignKey",
+            "OneToOneField",
+            "OneToOneCascadeDeletes",
+        ),
+        "bigint",
+    ),
     **dict.fromkeys(("SmallIntegerField", "PositiveSmallIntegerField"), "smallint"),
     **dict.fromkeys(("AutoField", "BoundedAutoField"), "serial"),
     **dict.fromkeys(("BigAutoField", "BoundedBigAutoField"), "bigserial"),
@@ -580,7 +660,13 @@ class UnsafeAlterField(MigrationProjectRule):
             return f"changes the column from {old_type} ({old.kind}) to {new_type} ({new.kind})"
         if old_type == "varchar":
             old_len, new_len = old.kw("max_length"), new.kw("max_length")
-            if old_len is not None and new_len is not None and old_len.is_const(int) and new_len.is_const(int) and new_len.const < old_len.const:
+            if (
+                old_len is not None
+                and new_len is not None
+                and old_len.is_const(int)
+                and new_len.is_const(int)
+                and new_len.const < old_len.const
+            ):
                 return f"narrows `max_length` from {old_len.const} to {new_len.const}"
         if old_type == "numeric":
             for key in ("max_digits", "decimal_places"):

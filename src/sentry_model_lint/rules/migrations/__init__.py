@@ -2,9 +2,13 @@
 
 ``flags`` (the Migration class), ``columns`` (adding and renaming), ``deletions`` (the pending
 phase), ``code`` (SQL and Python operations) and ``indexes`` (indexes, constraints, identifiers).
-Importing this package registers every rule in it.
+Importing this package imports every module in it, which registers their rules; a new module
+needs no entry anywhere.
 """
 
-from sentry_model_lint.rules.migrations import code, columns, deletions, flags, indexes
+import importlib
+import pkgutil
 
-__all__ = ["code", "columns", "deletions", "flags", "indexes"]
+# every module of the package holds rules: importing it registers them
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

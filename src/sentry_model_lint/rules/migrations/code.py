@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sentry_model_lint.migration_facts import MigrationFact, OperationFact
-from sentry_model_lint.rules.base import Context, Fix, Violation
+from sentry_model_lint.rules.base import Context, Example, Fix, Violation
 from sentry_model_lint.rules.migrations.common import (
     MigrationRule,
     db_ops,
@@ -58,15 +58,44 @@ class RawRunSQL(MigrationRule):
     message = "raw `RunSQL` runs without Sentry's timeouts and checks (Sentry refuses it): use `SafeRunSQL` from `sentry.new_migrations.monkey.special`"
     summary = "Raw `RunSQL` (use `SafeRunSQL`), also inside `database_operations`."
     why = "`CheckedMigration` refuses `RunSQL` because the safety framework cannot inspect raw SQL; `SafeRunSQL` at least applies the lock and statement timeouts."
-    instead = "`SafeRunSQL(sql, reverse_sql=..., hints={\"tables\": [...]})`, approved by the migrations owners."
-    notes = "`migrations.RunSQL.noop` passed as an argument is not an operation and is fine, as is `RunSQL` in `state_operations`."
+    instead = '`SafeRunSQL(sql, reverse_sql=..., hints={"tables": [...]})`, approved by the migrations owners.'
+    notes = (
+        "`migrations.RunSQL.noop` passed as an argument is not an operation and is fine, as is `RunSQL` in `state_operations`."
+    )
     valid = (
         example(
             'SafeRunSQL(\n    "UPDATE sentry_widget SET note = \'\'",\n    reverse_sql=migrations.RunSQL.noop,\n    hints={"tables": ["sentry_widget"]},\n),',
             imports="from sentry.new_migrations.monkey.special import SafeRunSQL\n",
         ),
     )
-    invalid = (example('migrations.RunSQL(  # expect: SML240\n    "UPDATE sentry_widget SET note = \'\'",\n    hints={"tables": ["sentry_widget"]},\n),'),)
+    invalid = (
+        Example(
+            example(
+                'migrations.RunSQL(  # expect: SML240\n    "UPDATE sentry_widget SET note = \'\'",\n    hints={"tables": ["sentry_widget"]},\n),'
+            ),
+            fixed="""\
+from django.db import migrations, models
+
+from sentry.new_migrations.migrations import CheckedMigration
+from sentry.new_migrations.monkey.special import SafeRunSQL
+
+
+class Migration(CheckedMigration):
+    is_post_deployment = False
+
+    dependencies = [
+        ("sentry", "1000_previous"),
+    ]
+
+    operations = [
+        SafeRunSQL(
+            "UPDATE sentry_widget SET note = ''",
+            hints={"tables": ["sentry_widget"]},
+        ),
+    ]
+""",
+        ),
+    )
 
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
         for op in db_ops(migration, RUN_SQL):
@@ -84,37 +113,37 @@ def _hints_problem(op: OperationFact) -> str | None:
         return None  # a constant or a call: cannot be checked here
     if any(key is None for key in hints.keys):
         return None  # {**base, ...}
-    for key, value in zip(hints.keys, hints.items):
+    for key, value in zip(hints.keys, hints.items, strict=True):
         if key is not None and key.is_str and key.const == "tables":
             if value.kind in (LIST, TUPLE):
-                return "has an empty `hints[\"tables\"]`" if not value.items else None
+                return 'has an empty `hints["tables"]`' if not value.items else None
             return None
-    return "has `hints` without a `\"tables\"` list"
+    return 'has `hints` without a `"tables"` list'
 
 
 class MissingTableHints(MigrationRule):
     code = "SML241"
     name = "missing-table-hints"
-    message = "`{kind}` {problem}: add `hints={{\"tables\": [\"<table>\", ...]}}` naming the tables it touches, so Sentry's router can place it"
-    summary = "In apps `sentry`/`getsentry`: `RunPython`, `RunSQL`, `SafeRunSQL` or an extension operation without `hints={\"tables\": [...]}`."
+    message = '`{kind}` {problem}: add `hints={{"tables": ["<table>", ...]}}` naming the tables it touches, so Sentry\'s router can place it'
+    summary = 'In apps `sentry`/`getsentry`: `RunPython`, `RunSQL`, `SafeRunSQL` or an extension operation without `hints={"tables": [...]}`.'
     why = (
         "Sentry's router decides which database runs an operation from the tables it touches. "
         "For operations that are not about one model (Python and SQL), it only knows them from "
-        "`hints[\"tables\"]`; the migration executor refuses such operations without it in the "
+        '`hints["tables"]`; the migration executor refuses such operations without it in the '
         "`sentry` and `getsentry` apps."
     )
-    instead = "`hints={\"tables\": [\"sentry_widget\"]}` on the operation."
+    instead = '`hints={"tables": ["sentry_widget"]}` on the operation.'
     notes = "Hints held in a constant or built by a helper (such as `to_jsonb`) are not checked. Other apps are not routed this way and are skipped."
     valid = (
         example(
             'migrations.RunPython(\n    backfill,\n    reverse_code=migrations.RunPython.noop,\n    hints={"tables": ["sentry_widget"]},\n),',
-            before="\ndef backfill(apps, schema_editor):\n    Widget = apps.get_model(\"sentry\", \"Widget\")\n    Widget.objects.filter(note=None).update(note=\"\")\n",
+            before='\ndef backfill(apps, schema_editor):\n    Widget = apps.get_model("sentry", "Widget")\n    Widget.objects.filter(note=None).update(note="")\n',
         ),
     )
     invalid = (
         example(
             "migrations.RunPython(backfill, reverse_code=migrations.RunPython.noop),  # expect: SML241",
-            before="\ndef backfill(apps, schema_editor):\n    Widget = apps.get_model(\"sentry\", \"Widget\")\n    Widget.objects.filter(note=None).update(note=\"\")\n",
+            before='\ndef backfill(apps, schema_editor):\n    Widget = apps.get_model("sentry", "Widget")\n    Widget.objects.filter(note=None).update(note="")\n',
         ),
     )
 
@@ -147,9 +176,32 @@ class RunPythonWithoutReverse(MigrationRule):
         ),
     )
     invalid = (
-        example(
-            'migrations.RunPython(backfill, hints={"tables": ["sentry_widget"]}),  # expect: SML242',
-            before="\ndef backfill(apps, schema_editor):\n    pass\n",
+        Example(
+            example(
+                'migrations.RunPython(backfill, hints={"tables": ["sentry_widget"]}),  # expect: SML242',
+                before="\ndef backfill(apps, schema_editor):\n    pass\n",
+            ),
+            fixed="""\
+from django.db import migrations, models
+
+from sentry.new_migrations.migrations import CheckedMigration
+
+
+def backfill(apps, schema_editor):
+    pass
+
+
+class Migration(CheckedMigration):
+    is_post_deployment = False
+
+    dependencies = [
+        ("sentry", "1000_previous"),
+    ]
+
+    operations = [
+        migrations.RunPython(backfill, hints={"tables": ["sentry_widget"]}, reverse_code=migrations.RunPython.noop),
+    ]
+""",
         ),
     )
 
@@ -192,26 +244,26 @@ class RunPythonWithoutReverse(MigrationRule):
 class RunPythonLiveModels(MigrationRule):
     code = "SML243"
     name = "run-python-live-model"
-    message = "`{function}` uses the live model `{model}`: inside a migration use `apps.get_model(\"<app>\", \"{model}\")`, which matches the schema at this point of history"
+    message = '`{function}` uses the live model `{model}`: inside a migration use `apps.get_model("<app>", "{model}")`, which matches the schema at this point of history'
     summary = "`RunPython` code that uses live models imported from `*.models*` instead of `apps.get_model(...)`."
     why = (
         "A live model class describes today's schema, not the schema at this migration: once a "
         "later migration adds a column, the backfill breaks for everyone who migrates from "
         "scratch. The `apps` registry passed to the function holds the historical models."
     )
-    instead = "`Widget = apps.get_model(\"sentry\", \"Widget\")` inside the function."
+    instead = '`Widget = apps.get_model("sentry", "Widget")` inside the function.'
     notes = "Only uses that need a model (`X.objects`, `X.DoesNotExist`, managers) count: constants and enums imported from a models module are fine."
     valid = (
         example(
             'migrations.RunPython(backfill, migrations.RunPython.noop, hints={"tables": ["sentry_widget"]}),',
-            before="\ndef backfill(apps, schema_editor):\n    Widget = apps.get_model(\"sentry\", \"Widget\")\n    Widget.objects.filter(note=None).update(note=\"\")\n",
+            before='\ndef backfill(apps, schema_editor):\n    Widget = apps.get_model("sentry", "Widget")\n    Widget.objects.filter(note=None).update(note="")\n',
         ),
     )
     invalid = (
         example(
             'migrations.RunPython(backfill, migrations.RunPython.noop, hints={"tables": ["sentry_widget"]}),',
             imports="from sentry.models.widget import Widget\n",
-            before="\ndef backfill(apps, schema_editor):\n    Widget.objects.filter(note=None).update(note=\"\")  # expect: SML243\n",
+            before='\ndef backfill(apps, schema_editor):\n    Widget.objects.filter(note=None).update(note="")  # expect: SML243\n',
         ),
     )
 
@@ -229,4 +281,6 @@ class RunPythonLiveModels(MigrationRule):
                     continue
                 seen.add(function.name)
                 for use in function.model_uses:
-                    yield self.report(use.line, use.col, f"{ctx.facts.info.stem}:{function.name}", function=function.name, model=use.text)
+                    yield self.report(
+                        use.line, use.col, f"{ctx.facts.info.stem}:{function.name}", function=function.name, model=use.text
+                    )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sentry_model_lint.migration_facts import MigrationFact, OperationFact
-from sentry_model_lint.rules.base import Context, Fix, Violation
+from sentry_model_lint.rules.base import Context, Example, Fix, Violation
 from sentry_model_lint.rules.migrations.common import (
     MigrationRule,
     db_ops,
@@ -52,8 +52,29 @@ class AddFieldDefault(MigrationRule):
     notes = "`default=None` is not a default. Many-to-many fields have no column and are skipped. Operations in `state_operations` do not touch the database and are skipped."
     valid = (example('migrations.AddField("widget", "enabled", models.BooleanField(db_default=True)),'),)
     invalid = (
-        example(
-            'migrations.AddField(  # expect: SML210, SML211\n    "widget", "enabled", models.BooleanField(default=True)\n),'
+        Example(
+            example(
+                'migrations.AddField(  # expect: SML210, SML211\n    "widget", "enabled", models.BooleanField(default=True)\n),'
+            ),
+            fixed="""\
+from django.db import migrations, models
+
+from sentry.new_migrations.migrations import CheckedMigration
+
+
+class Migration(CheckedMigration):
+    is_post_deployment = False
+
+    dependencies = [
+        ("sentry", "1000_previous"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            "widget", "enabled", models.BooleanField(db_default=True)
+        ),
+    ]
+""",
         ),
     )
 
@@ -100,7 +121,7 @@ class AddNotNullWithoutDbDefault(MigrationRule):
     why = (
         "Adding a NOT NULL column without a database default fails on tables that already hold "
         "rows and locks the table while Postgres checks them; Sentry's migration framework "
-        "refuses the operation (\"Adding ... as a not null column with no default is unsafe\")."
+        'refuses the operation ("Adding ... as a not null column with no default is unsafe").'
     )
     instead = "`db_default=<value>` for a NOT NULL column, or `null=True`."
     notes = "Many-to-many fields, fields whose `null=` is not a literal and fields built with `**kwargs` are skipped."
@@ -123,8 +144,6 @@ class AddNotNullWithoutDbDefault(MigrationRule):
             yield self.at_op(ctx, op, field=str_const(op.arg(1, "name")) or "?")
 
 
-
-
 class DatabaseRename(MigrationRule):
     code = "SML230"
     name = "database-rename"
@@ -134,7 +153,7 @@ class DatabaseRename(MigrationRule):
         "A rename breaks every server still running the previous code, and Sentry refuses "
         "renaming columns and tables. Renaming only in Django's state keeps the database name."
     )
-    instead = "Keep the database name: `db_column=\"old_name\"` on the renamed field, `Meta.db_table = \"old_table\"` on the renamed model (or put the rename in `state_operations`)."
+    instead = 'Keep the database name: `db_column="old_name"` on the renamed field, `Meta.db_table = "old_table"` on the renamed model (or put the rename in `state_operations`).'
     notes = "A `RenameField` is fine when an earlier operation of the same migration pins the field's `db_column`, and any of these operations is fine in `state_operations`."
     valid = (
         example(
@@ -144,7 +163,7 @@ class DatabaseRename(MigrationRule):
     )
     invalid = (example('migrations.RenameField("widget", "title", "name"),  # expect: SML230'),)
 
-    ADVICE = {
+    ADVICE: ClassVar[dict[str, tuple[str, str]]] = {
         RENAME_FIELD: ("a column", "set `db_column=` to the old name on the field instead"),
         RENAME_MODEL: ("a table", "set `Meta.db_table` to the old table name, or rename only in `state_operations`"),
         ALTER_MODEL_TABLE: ("a table", "keep the old table name in `Meta.db_table`"),

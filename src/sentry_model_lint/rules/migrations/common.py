@@ -24,7 +24,10 @@ from sentry.new_migrations.migrations import CheckedMigration
 def example(operations: str, imports: str = "", before: str = "", header: str = "is_post_deployment = False") -> str:
     """A complete migration module for a rule's examples."""
     body = "\n".join("        " + line if line else "" for line in operations.strip("\n").splitlines())
-    parts = [PRELUDE + imports, before, f"""
+    parts = [
+        PRELUDE + imports,
+        before,
+        f"""
 class Migration(CheckedMigration):
     {header}
 
@@ -35,7 +38,8 @@ class Migration(CheckedMigration):
     operations = [
 {body}
     ]
-"""]
+""",
+    ]
     return "\n".join(p for p in parts if p).replace("\n\n\n\n", "\n\n\n")
 
 
@@ -72,7 +76,9 @@ def str_const(value: Value | None) -> str | None:
     return str(value.const) if value is not None and value.is_str else None
 
 
-def plan_safe_operation(view: FixView, violation: Violation, code: str, old: str, new: str, *, pending: bool) -> list[Edit] | None:
+def plan_safe_operation(
+    view: FixView, violation: Violation, code: str, old: str, new: str, *, pending: bool
+) -> list[Edit] | None:
     """The fix shared by SML220, SML221 and SML240: the Django operation ``old`` becomes Sentry's
     safe operation ``new`` (a dotted path), imported, with
     ``deletion_action=DeletionAction.MOVE_TO_PENDING`` when ``pending``."""

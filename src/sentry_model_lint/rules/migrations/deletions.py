@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sentry_model_lint.migration_facts import MigrationFact, OperationFact
-from sentry_model_lint.rules.base import Context, Fix, Violation
+from sentry_model_lint.rules.base import Context, Example, Fix, Violation
 from sentry_model_lint.rules.migrations.common import (
     MigrationRule,
     db_ops,
@@ -50,8 +50,36 @@ class PlainRemoveField(MigrationRule):
     )
     instead = "`SafeRemoveField(model_name=..., name=..., deletion_action=DeletionAction.MOVE_TO_PENDING)`; after that deploys, the same with `DeletionAction.DELETE`."
     notes = "A `RemoveField` in `state_operations` only changes Django's state and is fine."
-    valid = (example('SafeRemoveField(\n    model_name="widget",\n    name="note",\n    deletion_action=DeletionAction.MOVE_TO_PENDING,\n),', imports=PENDING_IMPORTS),)
-    invalid = (example('migrations.RemoveField(model_name="widget", name="note"),  # expect: SML220'),)
+    valid = (
+        example(
+            'SafeRemoveField(\n    model_name="widget",\n    name="note",\n    deletion_action=DeletionAction.MOVE_TO_PENDING,\n),',
+            imports=PENDING_IMPORTS,
+        ),
+    )
+    invalid = (
+        Example(
+            example('migrations.RemoveField(model_name="widget", name="note"),  # expect: SML220'),
+            fixed="""\
+from django.db import migrations, models
+
+from sentry.new_migrations.migrations import CheckedMigration
+from sentry.new_migrations.monkey.fields import SafeRemoveField
+from sentry.new_migrations.monkey.state import DeletionAction
+
+
+class Migration(CheckedMigration):
+    is_post_deployment = False
+
+    dependencies = [
+        ("sentry", "1000_previous"),
+    ]
+
+    operations = [
+        SafeRemoveField(model_name="widget", name="note", deletion_action=DeletionAction.MOVE_TO_PENDING),
+    ]
+""",
+        ),
+    )
 
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
         for op in db_ops(migration, REMOVE_FIELD):
@@ -78,7 +106,30 @@ class PlainDeleteModel(MigrationRule):
     instead = "`SafeDeleteModel(name=..., deletion_action=DeletionAction.MOVE_TO_PENDING)`; later `DeletionAction.DELETE`."
     notes = "A `DeleteModel` in `state_operations` only changes Django's state and is fine."
     valid = (example('SafeDeleteModel(name="Widget", deletion_action=DeletionAction.MOVE_TO_PENDING),', imports=PENDING_IMPORTS),)
-    invalid = (example('migrations.DeleteModel(name="Widget"),  # expect: SML221'),)
+    invalid = (
+        Example(
+            example('migrations.DeleteModel(name="Widget"),  # expect: SML221'),
+            fixed="""\
+from django.db import migrations, models
+
+from sentry.new_migrations.migrations import CheckedMigration
+from sentry.new_migrations.monkey.models import SafeDeleteModel
+from sentry.new_migrations.monkey.state import DeletionAction
+
+
+class Migration(CheckedMigration):
+    is_post_deployment = False
+
+    dependencies = [
+        ("sentry", "1000_previous"),
+    ]
+
+    operations = [
+        SafeDeleteModel(name="Widget", deletion_action=DeletionAction.MOVE_TO_PENDING),
+    ]
+""",
+        ),
+    )
 
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
         for op in db_ops(migration, DELETE_MODEL):
@@ -114,10 +165,8 @@ class MissingDeletionAction(MigrationRule):
                 if op.call.has_kwargs_spread:
                     continue
                 problem = "has no `deletion_action`"
-            elif value.kind == NAME and value.ref is None:
-                continue
-            elif value.kind == NAME and value.ref in (MOVE_TO_PENDING, DELETE):
-                continue
+            elif value.kind == NAME and (value.ref is None or value.ref in (MOVE_TO_PENDING, DELETE)):
+                continue  # a name this module does not resolve, or an accepted action
             else:
                 problem = f"has `deletion_action={value.text or '...'}`"
             yield self.at_op(ctx, op, kind=op.kind, problem=problem)
@@ -140,7 +189,12 @@ class PendingAndDeleteTogether(MigrationRule):
     summary = "`MOVE_TO_PENDING` and `DELETE` for the same target in one migration."
     why = "The pending phase exists so that the code that stopped using the column or table deploys before it is dropped. Doing both in one migration drops it in the same deploy, which is what the two phases are there to prevent."
     instead = "Ship `MOVE_TO_PENDING` alone; after the deploy, a new migration with `DELETE`."
-    valid = (example('SafeRemoveField(model_name="widget", name="note", deletion_action=DeletionAction.MOVE_TO_PENDING),', imports=PENDING_IMPORTS),)
+    valid = (
+        example(
+            'SafeRemoveField(model_name="widget", name="note", deletion_action=DeletionAction.MOVE_TO_PENDING),',
+            imports=PENDING_IMPORTS,
+        ),
+    )
     invalid = (
         example(
             'SafeRemoveField(model_name="widget", name="note", deletion_action=DeletionAction.MOVE_TO_PENDING),\n'

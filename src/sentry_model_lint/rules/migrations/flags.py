@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sentry_model_lint.migration_facts import MigrationFact
-from sentry_model_lint.rules.base import Context, Fix, Violation
+from sentry_model_lint.rules.base import Context, Example, Fix, Violation
 from sentry_model_lint.rules.migrations.common import (
     MigrationRule,
     example,
@@ -89,7 +89,8 @@ class MissingPostDeployment(MigrationRule):
     instead = "`is_post_deployment = False` (or `True` for slow migrations), below the generated comment block."
     valid = (example('migrations.AddField("widget", "note", models.TextField(null=True)),'),)
     invalid = (
-        """\
+        Example(
+            """\
 from django.db import migrations, models
 
 from sentry.new_migrations.migrations import CheckedMigration
@@ -102,6 +103,32 @@ class Migration(CheckedMigration):  # expect: SML202
         migrations.AddField("widget", "note", models.TextField(null=True)),
     ]
 """,
+            fixed="""\
+from django.db import migrations, models
+
+from sentry.new_migrations.migrations import CheckedMigration
+
+
+class Migration(CheckedMigration):
+    # is_post_deployment marks a migration that is not applied automatically in production.
+    # Set it to True for operations that are safe to run after the code has been deployed
+    # and that could hold up a deploy otherwise, for example:
+    # - large data migrations, which are better run by hand and watched while they run;
+    # - adding indexes to large tables, which can take a long time;
+    # - anything else that may run for a long time or lock tables.
+    # Post-deployment migrations are applied manually once the deploy has gone out.
+    # Leave it False for ordinary schema changes.
+    # Once deployed, run these manually via: https://develop.sentry.dev/database-migrations/#migration-deployment
+
+    is_post_deployment = False
+
+    dependencies = [("sentry", "1000_previous")]
+
+    operations = [
+        migrations.AddField("widget", "note", models.TextField(null=True)),
+    ]
+""",
+        ),
     )
 
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
@@ -109,11 +136,20 @@ class Migration(CheckedMigration):  # expect: SML202
             return  # SML203 asks for the rename
         attr = migration.attrs.get("is_post_deployment")
         if attr is None or attr.value is None:
-            yield self.at_class(ctx, migration, problem="`Migration` has no `is_post_deployment`: add `is_post_deployment = False` (True for migrations that run by hand after the deploy)")
+            yield self.at_class(
+                ctx,
+                migration,
+                problem="`Migration` has no `is_post_deployment`: add `is_post_deployment = False` (True for migrations that run by hand after the deploy)",
+            )
             return
         value = attr.value
         if value.kind == CONST and not isinstance(value.const, bool):
-            yield self.report(attr.line, attr.col, f"{ctx.facts.info.stem}:is_post_deployment", problem=f"`is_post_deployment` must be `True` or `False`, not {value.const!r}")
+            yield self.report(
+                attr.line,
+                attr.col,
+                f"{ctx.facts.info.stem}:is_post_deployment",
+                problem=f"`is_post_deployment` must be `True` or `False`, not {value.const!r}",
+            )
 
     def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
         import libcst as cst
@@ -141,7 +177,31 @@ class LegacyIsDangerous(MigrationRule):
     why = "`is_dangerous` was renamed `is_post_deployment`; Sentry still reads both, but the old name hides the meaning of the flag from new readers and tools."
     instead = "`is_post_deployment = True` (same value)."
     valid = (example('migrations.AddField("widget", "note", models.TextField(null=True)),'),)
-    invalid = (example('migrations.AddField("widget", "note", models.TextField(null=True)),', header="is_dangerous = False  # expect: SML203"),)
+    invalid = (
+        Example(
+            example(
+                'migrations.AddField("widget", "note", models.TextField(null=True)),',
+                header="is_dangerous = False  # expect: SML203",
+            ),
+            fixed="""\
+from django.db import migrations, models
+
+from sentry.new_migrations.migrations import CheckedMigration
+
+
+class Migration(CheckedMigration):
+    is_post_deployment = False
+
+    dependencies = [
+        ("sentry", "1000_previous"),
+    ]
+
+    operations = [
+        migrations.AddField("widget", "note", models.TextField(null=True)),
+    ]
+""",
+        ),
+    )
 
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
         attr = migration.attrs.get("is_dangerous")

@@ -21,7 +21,6 @@ from sentry_model_lint.vocab import (
     ADD_INDEX_CONCURRENTLY,
     CREATE_MODEL,
     EXCLUSION_CONSTRAINT,
-    PG_IDENTIFIER_MAX_BYTES,
     REMOVE_CONSTRAINT,
     REMOVE_INDEX,
     RENAME_FIELD,
@@ -29,6 +28,7 @@ from sentry_model_lint.vocab import (
     RUN_SQL,
     SAFE_RUN_SQL,
     UNIQUE_CONSTRAINT,
+    identifier_too_long,
 )
 
 _INDEX_SQL = re.compile(r"\b(?:CREATE\s+(?:UNIQUE\s+)?INDEX|DROP\s+INDEX)\b(?!\s+CONCURRENTLY\b)", re.IGNORECASE)
@@ -56,7 +56,7 @@ class IndexOnExistingTable(MigrationRule):
     )
     instead = "`is_post_deployment = True` in the migration that adds the index."
     notes = (
-        "Tables created in the same migration are skipped. With `large-tables = [\"sentry_groupedmessage\", ...]` "
+        'Tables created in the same migration are skipped. With `large-tables = ["sentry_groupedmessage", ...]` '
         "in `[tool.sentry-model-lint]` (or flake8's `--sml-large-tables`), only those tables are "
         "reported; entries are table names, matched against `<app>_<model>`, or `app.model` labels."
     )
@@ -139,10 +139,6 @@ class NonConcurrentIndexSQL(MigrationRule):
                     break
 
 
-def _too_long(text: str | None) -> bool:
-    return text is not None and len(text.encode("utf-8")) > PG_IDENTIFIER_MAX_BYTES
-
-
 def _identifiers(op: OperationFact) -> Iterator[tuple[str, Value, str]]:
     """(what, literal, text) for every identifier Sentry's validator measures in ``op``."""
     ref = op.ref
@@ -172,21 +168,21 @@ def _identifiers(op: OperationFact) -> Iterator[tuple[str, Value, str]]:
                         yield from named(field_name, "field name")
         options = op.arg(2, "options")
         if options is not None and options.kind == DICT:
-            for key, value in zip(options.keys, options.items):
+            for key, value in zip(options.keys, options.items, strict=True):
                 if key is not None and key.is_str and key.const == "indexes" and value.kind in (LIST, TUPLE):
                     for index in value.items:
                         yield from index_name(index, "index name")
     elif ref == ADD_FIELD:
         yield from named(op.arg(1, "name"), "field name")
-        field = op.arg(2, "field")
-        if field is not None and field.kind == CALL:
-            yield from named(field.keyword("db_column"), "column name")
+        added = op.arg(2, "field")
+        if added is not None and added.kind == CALL:
+            yield from named(added.keyword("db_column"), "column name")
     elif ref == RENAME_FIELD:
         yield from named(op.arg(2, "new_name"), "field name")
     elif ref == RENAME_MODEL:
-        value = op.arg(1, "new_name")
-        if value is not None and value.is_str:
-            yield "model name", value, str(value.const).lower()
+        new_name = op.arg(1, "new_name")
+        if new_name is not None and new_name.is_str:
+            yield "model name", new_name, str(new_name.const).lower()
     elif ref in (ADD_INDEX, ADD_INDEX_CONCURRENTLY):
         yield from index_name(op.arg(1, "index"), "index name")
     elif ref == REMOVE_INDEX:
@@ -200,7 +196,9 @@ def _identifiers(op: OperationFact) -> Iterator[tuple[str, Value, str]]:
 class LongIdentifierInOperation(MigrationRule):
     code = "SML260"
     name = "operation-identifier-too-long"
-    message = "{what} `{name}` is {size} bytes long; PostgreSQL identifiers are limited to 63 bytes (Sentry refuses it): shorten it"
+    message = (
+        "{what} `{name}` is {size} bytes long; PostgreSQL identifiers are limited to 63 bytes (Sentry refuses it): shorten it"
+    )
     summary = "Identifier over 63 UTF-8 bytes in an operation (model, field, column, index, constraint names)."
     why = "PostgreSQL silently truncates identifiers to 63 bytes; Sentry's migration validator refuses longer ones so that two names never collide after truncation."
     instead = "A shorter name (abbreviate the table prefix, not the meaning)."
@@ -216,8 +214,15 @@ class LongIdentifierInOperation(MigrationRule):
             if not op.runs_on_database:
                 continue
             for what, value, text in _identifiers(op):
-                if _too_long(text):
-                    yield self.report(value.line, value.col, f"{ctx.facts.info.stem}:{op.path}", what=what, name=text, size=len(text.encode("utf-8")))
+                if identifier_too_long(text):
+                    yield self.report(
+                        value.line,
+                        value.col,
+                        f"{ctx.facts.info.stem}:{op.path}",
+                        what=what,
+                        name=text,
+                        size=len(text.encode("utf-8")),
+                    )
 
 
 def _exclusion_constraints(op: OperationFact) -> Iterator[Value]:
@@ -228,7 +233,7 @@ def _exclusion_constraints(op: OperationFact) -> Iterator[Value]:
     elif op.ref == CREATE_MODEL:
         options = op.arg(2, "options")
         if options is not None and options.kind == DICT:
-            for key, value in zip(options.keys, options.items):
+            for key, value in zip(options.keys, options.items, strict=True):
                 if key is not None and key.is_str and key.const == "constraints" and value.kind in (LIST, TUPLE):
                     for item in value.items:
                         if item.call_ref == EXCLUSION_CONSTRAINT:

@@ -2,9 +2,13 @@
 
 ``relocation`` (scopes, legacy export flags), ``silos`` (silo decorators, replication),
 ``foreign_keys``, ``meta`` (Meta options, names, identifier lengths) and ``fields`` (field
-classes and values). Importing this package registers every rule in it.
+classes and values). Importing this package imports every module in it, which registers their rules; a new module
+needs no entry anywhere.
 """
 
-from sentry_model_lint.rules.models import fields, foreign_keys, meta, relocation, silos
+import importlib
+import pkgutil
 
-__all__ = ["fields", "foreign_keys", "meta", "relocation", "silos"]
+# every module of the package holds rules: importing it registers them
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

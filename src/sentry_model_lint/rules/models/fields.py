@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sentry_model_lint.names import last_part
-from sentry_model_lint.rules.base import Context, Fix, Violation
+from sentry_model_lint.rules.base import Context, Example, Fix, Violation
 from sentry_model_lint.rules.models.common import (
     ModelRule,
     default_value,
@@ -28,8 +28,7 @@ if TYPE_CHECKING:
     from sentry_model_lint.fixes.view import FixView
 
 PLAIN_INT_FIELDS = frozenset(
-    f"django.db.models.{n}"
-    for n in ("IntegerField", "BigIntegerField", "PositiveIntegerField", "AutoField", "BigAutoField")
+    f"django.db.models.{n}" for n in ("IntegerField", "BigIntegerField", "PositiveIntegerField", "AutoField", "BigAutoField")
 )
 
 BOUNDED_REPLACEMENT = {
@@ -42,7 +41,10 @@ BOUNDED_REPLACEMENT = {
 
 #: Meta options and the literal kinds that show the assignment was meant for Meta
 META_OPTION_SHAPES: dict[str, frozenset[str]] = {
-    **{k: frozenset({LIST, TUPLE}) for k in ("indexes", "constraints", "unique_together", "index_together", "ordering", "default_permissions")},
+    **{
+        k: frozenset({LIST, TUPLE})
+        for k in ("indexes", "constraints", "unique_together", "index_together", "ordering", "default_permissions")
+    },
     **{
         k: frozenset({"str"})
         for k in (
@@ -66,13 +68,75 @@ CHAR_FIELDS = frozenset({"django.db.models.CharField", sentry("CharField")})
 
 #: name parts that show a short CharField has a real length (SML135 stays silent)
 SHORT_TEXT_STEMS = (
-    "hash", "sha", "md5", "uuid", "guid", "slug", "key", "code", "token", "id", "ident", "digest",
-    "checksum", "sign", "fingerprint", "secret", "version", "type", "status", "kind", "state",
-    "mode", "ip", "hex", "color", "colour", "locale", "lang", "country", "currency", "platform",
-    "provider", "region", "cell", "email", "phone", "url", "sku", "prefix", "suffix", "ext",
-    "mime", "format", "encoding", "timezone", "tz", "unit", "level", "scope", "role", "external",
-    "sdk", "os", "env", "release", "dist", "hostname", "host", "domain", "method", "source",
-    "nonce", "logger", "flag", "condition", "operator", "op", "action", "channel",
+    "hash",
+    "sha",
+    "md5",
+    "uuid",
+    "guid",
+    "slug",
+    "key",
+    "code",
+    "token",
+    "id",
+    "ident",
+    "digest",
+    "checksum",
+    "sign",
+    "fingerprint",
+    "secret",
+    "version",
+    "type",
+    "status",
+    "kind",
+    "state",
+    "mode",
+    "ip",
+    "hex",
+    "color",
+    "colour",
+    "locale",
+    "lang",
+    "country",
+    "currency",
+    "platform",
+    "provider",
+    "region",
+    "cell",
+    "email",
+    "phone",
+    "url",
+    "sku",
+    "prefix",
+    "suffix",
+    "ext",
+    "mime",
+    "format",
+    "encoding",
+    "timezone",
+    "tz",
+    "unit",
+    "level",
+    "scope",
+    "role",
+    "external",
+    "sdk",
+    "os",
+    "env",
+    "release",
+    "dist",
+    "hostname",
+    "host",
+    "domain",
+    "method",
+    "source",
+    "nonce",
+    "logger",
+    "flag",
+    "condition",
+    "operator",
+    "op",
+    "action",
+    "channel",
 )
 
 #: parts that mark a formatted value wherever they sit in a name part (``grouphash``)
@@ -83,6 +147,7 @@ FREE_TEXT_MIN = 256
 
 #: the last name of the zero-argument callables SML136 fixes (the rule resolved the import)
 EVALUATED_ONCE_NAMES = frozenset(name.rpartition(".")[2] for name in EVALUATED_ONCE)
+
 
 class MutableDefault(ModelRule):
     code = "SML130"
@@ -108,8 +173,9 @@ class Widget(Model):
         ),
     )
     invalid = (
-        example(
-            """
+        Example(
+            example(
+                """
 @cell_silo_model
 class Widget(Model):
     __relocation_scope__ = RelocationScope.Organization
@@ -117,6 +183,17 @@ class Widget(Model):
     config = models.JSONField(default={})  # expect: SML130
     tags = models.JSONField(default=["a"])  # expect: SML130
 """
+            ),
+            fixed=example(
+                """
+@cell_silo_model
+class Widget(Model):
+    __relocation_scope__ = RelocationScope.Organization
+
+    config = models.JSONField(default=dict)
+    tags = models.JSONField(default=["a"])
+"""
+            ),
         ),
     )
 
@@ -129,14 +206,24 @@ class Widget(Model):
                 found = self._mutable(value)
                 if found is not None:
                     text, advice = found
-                    yield self.report(value.line, value.col, model_symbol(info.cls, field.name), field=field.name, text=text, advice=advice)
+                    yield self.report(
+                        value.line, value.col, model_symbol(info.cls, field.name), field=field.name, text=text, advice=advice
+                    )
 
     @staticmethod
     def _mutable(value: Value) -> tuple[str, str] | None:
         if value.kind == DICT:
-            return ("{}", "use `default=dict`") if not value.items else ("{...}", "use a module-level function that returns a new dict")
+            return (
+                ("{}", "use `default=dict`")
+                if not value.items
+                else ("{...}", "use a module-level function that returns a new dict")
+            )
         if value.kind == LIST:
-            return ("[]", "use `default=list`") if not value.items else ("[...]", "use a module-level function that returns a new list")
+            return (
+                ("[]", "use `default=list`")
+                if not value.items
+                else ("[...]", "use a module-level function that returns a new list")
+            )
         if value.kind == SET:
             return "{...}", "use a module-level function that returns a new set"
         if value.kind == COMP and value.text in ("list", "set", "dict"):
@@ -211,7 +298,14 @@ class Widget(Model):
                 continue
             for field in info.cls.fields:
                 if field.ref in LEGACY_JSON_FIELDS:
-                    yield self.report(field.call.line, field.call.col, model_symbol(info.cls, field.name), field=field.name, kind=field.call.func.text)
+                    assert field.call.func is not None  # a resolved field ref is the callee's
+                    yield self.report(
+                        field.call.line,
+                        field.call.col,
+                        model_symbol(info.cls, field.name),
+                        field=field.name,
+                        kind=field.call.func.text,
+                    )
 
 
 class DefaultFieldsModelExistingOnNewModel(ModelRule):
@@ -274,7 +368,9 @@ class UnboundedInteger(ModelRule):
     message = "`{field}` is a plain `{kind}`: use `{bounded}` from `sentry.db.models` for keys, ids and counts"
     summary = "Plain `IntegerField`/`BigIntegerField`/`PositiveIntegerField`/`AutoField`/`BigAutoField` for a primary key, an `*_id` or a count."
     why = "Sentry's `Bounded*` fields check the value range before writing, catching overflows that would otherwise corrupt the column or downstream consumers."
-    instead = "`BoundedBigAutoField` for primary keys, `BoundedBigIntegerField` / `BoundedPositiveIntegerField` for ids and counts."
+    instead = (
+        "`BoundedBigAutoField` for primary keys, `BoundedBigIntegerField` / `BoundedPositiveIntegerField` for ids and counts."
+    )
     notes = "Counts are recognised by name: `count`, `*_count`, `num_*`, `count_*`, `times_*`."
     valid = (
         example(
@@ -292,8 +388,9 @@ class Widget(Model):
         ),
     )
     invalid = (
-        example(
-            """
+        Example(
+            example(
+                """
 @cell_silo_model
 class Widget(Model):
     __relocation_scope__ = RelocationScope.Organization
@@ -301,6 +398,29 @@ class Widget(Model):
     external_id = models.BigIntegerField()  # expect: SML133
     event_count = models.PositiveIntegerField(default=0)  # expect: SML133
 """
+            ),
+            fixed="""\
+from django.db import models
+
+from sentry.backup.scopes import RelocationScope
+from sentry.db.models import (
+    BoundedBigIntegerField,
+    DefaultFieldsModel,
+    FlexibleForeignKey,
+    Model,
+    cell_silo_model,
+    control_silo_model,
+)
+from sentry.db.models.fields.hybrid_cloud_foreign_key import HybridCloudForeignKey
+
+
+@cell_silo_model
+class Widget(Model):
+    __relocation_scope__ = RelocationScope.Organization
+
+    external_id = BoundedBigIntegerField()
+    event_count = models.PositiveIntegerField(default=0)
+""",
         ),
     )
 
@@ -352,7 +472,9 @@ class ParanoidModelBase(ModelRule):
     code = "SML134"
     name = "paranoid-model"
     default_on = False
-    message = "`{model}` is based on `ParanoidModel`: prefer an explicit `status` field (`ObjectStatus`) that business logic respects"
+    message = (
+        "`{model}` is based on `ParanoidModel`: prefer an explicit `status` field (`ObjectStatus`) that business logic respects"
+    )
     summary = "`ParanoidModel` base (prefer an explicit `status` field)."
     why = "`ParanoidModel` hides soft-deleted rows behind a custom manager and overrides `delete()`; Sentry's guide calls it heavyweight and asks for an explicit status instead."
     instead = "`status = BoundedPositiveIntegerField(default=ObjectStatus.ACTIVE)` and queries that filter on it."
@@ -437,7 +559,9 @@ class Widget(Model):
                 if field.keyword("choices") is not None:
                     continue  # an enumeration, not free text
                 if _free_text_name(field.name):
-                    yield self.report(field.call.line, field.call.col, model_symbol(info.cls, field.name), field=field.name, length=length.const)
+                    yield self.report(
+                        field.call.line, field.call.col, model_symbol(info.cls, field.name), field=field.name, length=length.const
+                    )
 
 
 class DefaultEvaluatedOnce(ModelRule):
@@ -467,8 +591,9 @@ class Widget(Model):
         ),
     )
     invalid = (
-        example(
-            """
+        Example(
+            example(
+                """
 from uuid import uuid4
 
 from django.utils import timezone
@@ -481,6 +606,22 @@ class Widget(Model):
     guid = models.UUIDField(default=uuid4())  # expect: SML136
     date_seen = models.DateTimeField(default=timezone.now())  # expect: SML136
 """
+            ),
+            fixed=example(
+                """
+from uuid import uuid4
+
+from django.utils import timezone
+
+
+@cell_silo_model
+class Widget(Model):
+    __relocation_scope__ = RelocationScope.Organization
+
+    guid = models.UUIDField(default=uuid4)
+    date_seen = models.DateTimeField(default=timezone.now)
+"""
+            ),
         ),
     )
 
@@ -498,8 +639,13 @@ class Widget(Model):
                 if bare:
                     text, advice = f"{func_text}()", f"pass `default={func_text}` without the parentheses"
                 else:
-                    text, advice = f"{func_text}(...)" + ("" if call is value else f".{value.const}"), "use a module-level function that returns a fresh value"
-                yield self.report(value.line, value.col, model_symbol(info.cls, field.name), field=field.name, text=text, advice=advice)
+                    text, advice = (
+                        f"{func_text}(...)" + ("" if call is value else f".{value.const}"),
+                        "use a module-level function that returns a fresh value",
+                    )
+                yield self.report(
+                    value.line, value.col, model_symbol(info.cls, field.name), field=field.name, text=text, advice=advice
+                )
 
     def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
         import libcst as cst
@@ -526,7 +672,7 @@ class LambdaDefault(ModelRule):
     message = "`{field}` has `default=lambda ...`, which migrations cannot serialize: use a module-level function"
     summary = "`default=lambda: ...` (migrations cannot serialize a lambda)."
     why = "`makemigrations` writes the default into the migration file by reference; a lambda has no importable name, so the command fails."
-    instead = "A named module-level function: `def default_config(): return {\"enabled\": True}` and `default=default_config`."
+    instead = 'A named module-level function: `def default_config(): return {"enabled": True}` and `default=default_config`.'
     valid = (
         example(
             """

@@ -36,7 +36,7 @@ class PlainForeignKey(ModelRule):
         "and hybrid-cloud plumbing; a plain `ForeignKey` does not, and says nothing about whether "
         "the target lives in the same silo."
     )
-    instead = "`FlexibleForeignKey(\"sentry.Project\", on_delete=models.CASCADE)` (same silo) or `HybridCloudForeignKey(\"sentry.User\", on_delete=\"CASCADE\")` on a field named `*_id` (other silo)."
+    instead = '`FlexibleForeignKey("sentry.Project", on_delete=models.CASCADE)` (same silo) or `HybridCloudForeignKey("sentry.User", on_delete="CASCADE")` on a field named `*_id` (other silo).'
     notes = "Plain Django models (not based on Sentry's `Model`) are not checked."
     valid = (
         example(
@@ -87,7 +87,7 @@ class HybridCloudOnDelete(ModelRule):
         "(case-insensitively) in `CASCADE`, `SET_NULL`, `DO_NOTHING`; anything else fails when the "
         "model is imported. Django's `models.CASCADE` is a function, not one of these names."
     )
-    instead = "`on_delete=\"CASCADE\"`, `on_delete=\"SET_NULL\"` (with `null=True`) or `on_delete=\"DO_NOTHING\"`."
+    instead = '`on_delete="CASCADE"`, `on_delete="SET_NULL"` (with `null=True`) or `on_delete="DO_NOTHING"`.'
     notes = "Lower-case strings are accepted, as Sentry upper-cases them. A value held in a variable is not checked."
     valid = (
         example(
@@ -122,33 +122,33 @@ class Widget(Model):
                 value = field.keyword("on_delete")
                 if value is None:
                     if len(field.call.items) >= 2:
-                        problem = "pass `on_delete` as a keyword (`on_delete=\"CASCADE\"`); it is keyword-only"
+                        problem = 'pass `on_delete` as a keyword (`on_delete="CASCADE"`); it is keyword-only'
                     elif field.call.has_kwargs_spread or field.call.starred:
                         continue
                     else:
-                        problem = "`on_delete` is required: add `on_delete=\"CASCADE\"`, `\"SET_NULL\"` or `\"DO_NOTHING\"`"
+                        problem = '`on_delete` is required: add `on_delete="CASCADE"`, `"SET_NULL"` or `"DO_NOTHING"`'
                     yield self.report(field.call.line, field.call.col, symbol, field=field.name, problem=problem)
                     continue
-                problem = self._problem(value)
-                if problem is not None:
-                    yield self.report(value.line, value.col, symbol, field=field.name, problem=problem)
+                found = self._problem(value)
+                if found is not None:
+                    yield self.report(value.line, value.col, symbol, field=field.name, problem=found)
 
     @staticmethod
     def _problem(value: Value) -> str | None:
         if value.is_str:
             if str(value.const).upper() in HCFK_ON_DELETE:
                 return None
-            return f"`on_delete={value.const!r}` is not one of \"CASCADE\", \"SET_NULL\", \"DO_NOTHING\""
+            return f'`on_delete={value.const!r}` is not one of "CASCADE", "SET_NULL", "DO_NOTHING"'
         if value.kind == NAME:
             if value.ref and value.ref.startswith(HCFK_CASCADE_BEHAVIOR + "."):
                 if last_part(value.ref) in HCFK_ON_DELETE:
                     return None
-                return f"`{value.text}` is not a cascade behaviour: use \"CASCADE\", \"SET_NULL\" or \"DO_NOTHING\""
+                return f'`{value.text}` is not a cascade behaviour: use "CASCADE", "SET_NULL" or "DO_NOTHING"'
             if value.ref and value.ref.startswith("django.db.models."):
-                return f"`on_delete` takes a string, not `{value.text}`: use `on_delete=\"{last_part(value.ref)}\"`"
+                return f'`on_delete` takes a string, not `{value.text}`: use `on_delete="{last_part(value.ref)}"`'
             return None
         if value.kind in (CONST, CALL, LIST, TUPLE, DICT, SET, LAMBDA):
-            return "`on_delete` must be a string: \"CASCADE\", \"SET_NULL\" or \"DO_NOTHING\""
+            return '`on_delete` must be a string: "CASCADE", "SET_NULL" or "DO_NOTHING"'
         return None
 
 
@@ -162,7 +162,7 @@ class HybridCloudNameWithoutId(ModelRule):
         "`user_id` rather than `user` keeps readers from expecting `widget.user` to return an "
         "object."
     )
-    instead = "`user_id = HybridCloudForeignKey(\"sentry.User\", on_delete=\"CASCADE\")`."
+    instead = '`user_id = HybridCloudForeignKey("sentry.User", on_delete="CASCADE")`.'
     valid = (
         example(
             """
@@ -202,7 +202,7 @@ class ForeignKeyNamedId(ModelRule):
         "Django adds `_id` to a foreign key's column: `project_id = FlexibleForeignKey(...)` makes "
         "a `project_id_id` column and a `project_id` attribute that returns an object."
     )
-    instead = "`project = FlexibleForeignKey(\"sentry.Project\")`; Django then gives you both `project` and `project_id`."
+    instead = '`project = FlexibleForeignKey("sentry.Project")`; Django then gives you both `project` and `project_id`.'
     notes = "Fields that set `db_column=` are left alone."
     valid = (
         example(
@@ -302,9 +302,9 @@ class HybridCloudTarget(ModelRule):
     code = "SML115"
     name = "hybrid-cloud-fk-target"
     message = "`HybridCloudForeignKey` `{field}`: {problem}"
-    summary = "`HybridCloudForeignKey` whose target is not an `\"app.Model\"` string or `settings.AUTH_USER_MODEL`."
+    summary = '`HybridCloudForeignKey` whose target is not an `"app.Model"` string or `settings.AUTH_USER_MODEL`.'
     why = "The target of a `HybridCloudForeignKey` is split on `.` into an app label and a model name; anything else fails an assertion when the model is imported."
-    instead = "`HybridCloudForeignKey(\"sentry.Organization\", on_delete=\"CASCADE\")` or `HybridCloudForeignKey(settings.AUTH_USER_MODEL, ...)`."
+    instead = '`HybridCloudForeignKey("sentry.Organization", on_delete="CASCADE")` or `HybridCloudForeignKey(settings.AUTH_USER_MODEL, ...)`.'
     notes = "A target held in a variable is not checked."
     valid = (
         example(
@@ -341,26 +341,28 @@ class Widget(Model):
                 target = field.call.items[0] if field.call.items else field.keyword("foreign_model")
                 problem = self._problem(target, field)
                 if problem is not None:
-                    yield self.report(field.call.line, field.call.col, model_symbol(info.cls, field.name), field=field.name, problem=problem)
+                    yield self.report(
+                        field.call.line, field.call.col, model_symbol(info.cls, field.name), field=field.name, problem=problem
+                    )
 
     @staticmethod
     def _problem(target: Value | None, field: FieldFact) -> str | None:
         if target is None:
             if field.call.starred or field.call.has_kwargs_spread:
                 return None
-            return "the target model is missing: pass `\"app.Model\"` as the first argument"
+            return 'the target model is missing: pass `"app.Model"` as the first argument'
         if target.is_str:
             parts = str(target.const).split(".")
             if len(parts) == 2 and all(parts):
                 return None
-            return f"target {target.const!r} must be `\"<app_label>.<ModelName>\"`, e.g. \"sentry.User\""
+            return f'target {target.const!r} must be `"<app_label>.<ModelName>"`, e.g. "sentry.User"'
         if target.kind == NAME:
             if target.ref is None or target.ref == AUTH_USER_MODEL:
                 return None
             tail = last_part(target.ref)
             if tail[:1].isupper() and not tail.isupper() and "_" not in tail:
-                return f"pass the target as a string `\"<app_label>.{tail}\"`, not the class `{target.text}`"
+                return f'pass the target as a string `"<app_label>.{tail}"`, not the class `{target.text}`'
             return None
         if target.kind in (CONST, CALL, LIST, TUPLE, DICT, SET):
-            return "the target must be a string `\"app.Model\"` or `settings.AUTH_USER_MODEL`"
+            return 'the target must be a string `"app.Model"` or `settings.AUTH_USER_MODEL`'
         return None

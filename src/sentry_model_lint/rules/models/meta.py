@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Protocol, cast
 
 from sentry_model_lint.hierarchy import ModelInfo
 from sentry_model_lint.names import last_part
@@ -14,7 +15,7 @@ from sentry_model_lint.rules.models.common import (
 )
 from sentry_model_lint.values import CALL, CONST, LIST, SET, TUPLE, Value
 from sentry_model_lint.vocab import (
-    PG_IDENTIFIER_MAX_BYTES,
+    identifier_too_long,
 )
 
 INDEX_CLASSES = frozenset(
@@ -31,27 +32,40 @@ INDEX_CLASSES = frozenset(
 )
 
 
-def _meta_option(info: ModelInfo, name: str):
+class _MetaOption(Protocol):
+    """A ``Meta`` option's ``AttrFact`` whose value is known (not a bare annotation)."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def col(self) -> int: ...
+
+    @property
+    def value(self) -> Value: ...
+
+
+def _meta_option(info: ModelInfo, name: str) -> _MetaOption | None:
     meta = info.cls.meta
     if meta is None:
         return None
     attr = meta.options.get(name)
     if attr is None or attr.value is None:
         return None
-    return attr
+    return cast(_MetaOption, attr)  # its value was checked just above
 
 
 class UniqueTogether(ModelRule):
     code = "SML120"
     name = "unique-together"
-    message = "`Meta.unique_together` on `{model}`: use `Meta.constraints = [models.UniqueConstraint(fields=[...], name=\"...\")]`"
+    message = '`Meta.unique_together` on `{model}`: use `Meta.constraints = [models.UniqueConstraint(fields=[...], name="...")]`'
     summary = "`Meta.unique_together` instead of a named `UniqueConstraint`."
     why = (
         "`UniqueConstraint` has a name you choose and accepts `condition=Q(...)`, the only correct "
-        "way to say \"unique when this column is not null\". Django documents `unique_together` as "
+        'way to say "unique when this column is not null". Django documents `unique_together` as '
         "likely to be deprecated."
     )
-    instead = "`constraints = [models.UniqueConstraint(fields=[\"organization\", \"name\"], name=\"sentry_widget_org_name_uniq\")]`"
+    instead = '`constraints = [models.UniqueConstraint(fields=["organization", "name"], name="sentry_widget_org_name_uniq")]`'
     notes = "An empty `unique_together` (left after a constraint moved) is not reported."
     valid = (
         example(
@@ -102,10 +116,10 @@ class Widget(Model):
 class IndexTogether(ModelRule):
     code = "SML121"
     name = "index-together"
-    message = "`Meta.index_together` on `{model}` was removed in Django 5.1: use `Meta.indexes = [models.Index(fields=[...], name=\"...\")]`"
+    message = '`Meta.index_together` on `{model}` was removed in Django 5.1: use `Meta.indexes = [models.Index(fields=[...], name="...")]`'
     summary = "`Meta.index_together` (removed in Django 5.1)."
     why = "Django 5.1 removed `index_together`; a model that still sets it fails to load."
-    instead = "`indexes = [models.Index(fields=[\"project\", \"status\"], name=\"sentry_widget_proj_status_idx\")]`"
+    instead = '`indexes = [models.Index(fields=["project", "status"], name="sentry_widget_proj_status_idx")]`'
     valid = (
         example(
             """
@@ -156,7 +170,7 @@ class UnnamedIndex(ModelRule):
         "Generated index names are opaque, change when fields change, and end up in migrations "
         "that later need to find them. Sentry's guide asks for explicit, descriptive names."
     )
-    instead = "`models.Index(fields=[\"project\", \"status\"], name=\"sentry_widget_proj_status_idx\")`"
+    instead = '`models.Index(fields=["project", "status"], name="sentry_widget_proj_status_idx")`'
     valid = (
         example(
             """
@@ -202,10 +216,6 @@ class Widget(Model):
                     )
 
 
-def _too_long(text: object) -> bool:
-    return isinstance(text, str) and len(text.encode("utf-8")) > PG_IDENTIFIER_MAX_BYTES
-
-
 class LongIdentifier(ModelRule):
     code = "SML123"
     name = "identifier-too-long"
@@ -245,20 +255,27 @@ class Widget(Model):
         for info in ctx.hierarchy.models():
             cls = info.cls
             table = _meta_option(info, "db_table")
-            if table is not None and _too_long(table.value.const if table.value.is_str else None):
+            if table is not None and identifier_too_long(table.value.const if table.value.is_str else None):
                 yield self._long(table.value, "table name", table.value.const, model_symbol(cls, "Meta.db_table"))
             for field in cls.fields:
                 symbol = model_symbol(cls, field.name)
                 column = field.keyword("db_column")
-                if _too_long(field.name):
-                    yield self.report(field.line, field.col, symbol, what="field name", name=field.name, size=len(field.name.encode()))
-                if column is not None and column.is_str and _too_long(column.const):
+                if identifier_too_long(field.name):
+                    yield self.report(
+                        field.line, field.col, symbol, what="field name", name=field.name, size=len(field.name.encode())
+                    )
+                if column is not None and column.is_str and identifier_too_long(column.const):
                     yield self._long(column, "column name", column.const, symbol)
             for option in ("indexes", "constraints"):
                 for call in _meta_calls(info, option):
                     name = call.keyword("name")
-                    if name is not None and name.is_str and _too_long(name.const):
-                        yield self._long(name, "index name" if option == "indexes" else "constraint name", name.const, model_symbol(cls, f"Meta.{option}"))
+                    if name is not None and name.is_str and identifier_too_long(name.const):
+                        yield self._long(
+                            name,
+                            "index name" if option == "indexes" else "constraint name",
+                            name.const,
+                            model_symbol(cls, f"Meta.{option}"),
+                        )
 
     def _long(self, value: Value, what: str, name: str, symbol: str) -> Violation:
         return self.report(value.line, value.col, symbol, what=what, name=name, size=len(name.encode("utf-8")))

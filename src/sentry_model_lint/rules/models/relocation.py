@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sentry_model_lint.hierarchy import ModelInfo
 from sentry_model_lint.names import last_part
-from sentry_model_lint.rules.base import Context, Fix, Violation
+from sentry_model_lint.rules.base import Context, Example, Fix, Violation
 from sentry_model_lint.rules.models.common import (
     ModelRule,
     example,
@@ -141,9 +141,13 @@ class Note(Model):
             if attr is None or attr.value is None:
                 continue
             problem = self._problem(attr.value)
-            if problem is None and attr.value.kind == NAME and scope_member(attr.value) not in (None, "Excluded"):
-                if self._app_label(info, getsentry_module) == "getsentry":
-                    problem = "must be `RelocationScope.Excluded` in the `getsentry` app: Sentry refuses any other scope there"
+            if (
+                problem is None
+                and attr.value.kind == NAME
+                and scope_member(attr.value) not in (None, "Excluded")
+                and self._app_label(info, getsentry_module) == "getsentry"
+            ):
+                problem = "must be `RelocationScope.Excluded` in the `getsentry` app: Sentry refuses any other scope there"
             if problem is not None:
                 yield self.report(attr.line, attr.col, model_symbol(info.cls, SCOPE_ATTR), model=info.cls.name, problem=problem)
 
@@ -153,7 +157,7 @@ class Note(Model):
         if meta is not None:
             label = meta.options.get("app_label")
             if label is not None and label.value is not None and label.value.is_str:
-                return label.value.const
+                return str(label.value.const)
         return "getsentry" if getsentry_module else None
 
     @staticmethod
@@ -202,7 +206,9 @@ class SetScopeWithoutOverride(ModelRule):
         "with several possible scopes must decide, per instance, which one applies."
     )
     instead = "Override `get_relocation_scope(self) -> RelocationScope` in the model (or a parent)."
-    notes = "An override inherited from a parent in the same file counts. The rule stays silent when a base class cannot be found."
+    notes = (
+        "An override inherited from a parent in the same file counts. The rule stays silent when a base class cannot be found."
+    )
     valid = (
         example(
             """
@@ -266,13 +272,22 @@ class Widget(Model):
         ),
     )
     invalid = (
-        example(
-            """
+        Example(
+            example(
+                """
 @cell_silo_model
 class Widget(Model):
     __relocation_scope__ = RelocationScope.Excluded
     __include_in_export__ = False  # expect: SML104
 """
+            ),
+            fixed=example(
+                """
+@cell_silo_model
+class Widget(Model):
+    __relocation_scope__ = RelocationScope.Excluded
+"""
+            ),
         ),
     )
 

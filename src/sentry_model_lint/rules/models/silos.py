@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sentry_model_lint.names import last_part
-from sentry_model_lint.rules.base import Context, Fix, Violation
+from sentry_model_lint.rules.base import Context, Example, Fix, Violation
 from sentry_model_lint.rules.models.common import (
     ModelRule,
     example,
@@ -88,7 +88,8 @@ class Widget(Model):
         ),
     )
     invalid = (
-        """\
+        Example(
+            """\
 from sentry.backup.scopes import RelocationScope
 from sentry.db.models import Model, region_silo_model
 
@@ -97,12 +98,22 @@ from sentry.db.models import Model, region_silo_model
 class Widget(Model):
     __relocation_scope__ = RelocationScope.Organization
 """,
+            fixed="""\
+from sentry.backup.scopes import RelocationScope
+from sentry.db.models import Model, cell_silo_model
+
+
+@cell_silo_model
+class Widget(Model):
+    __relocation_scope__ = RelocationScope.Organization
+""",
+        ),
     )
 
     def check(self, ctx: Context) -> Iterator[Violation]:
         for cls in ctx.facts.classes:
             for decorator in cls.decorators:
-                if decorator.kind == NAME and decorator.ref in LEGACY_SILO_DECORATORS:
+                if decorator.kind == NAME and decorator.ref is not None and decorator.ref in LEGACY_SILO_DECORATORS:
                     yield self.report(
                         decorator.line,
                         decorator.col,
