@@ -79,7 +79,9 @@ def field_names() -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(PLAIN_NAMES),
         st.sampled_from(PLAIN_NAMES).map(lambda n: n + "_id"),
-        st.from_regex(r"[a-z][a-z0-9]{0,6}(_id|_count|_at)?", fullmatch=True).filter(lambda n: n.isidentifier() and n not in KEYWORDS),
+        st.from_regex(r"[a-z][a-z0-9]{0,6}(_id|_count|_at)?", fullmatch=True).filter(
+            lambda n: n.isidentifier() and n not in KEYWORDS
+        ),
         st.sampled_from([LONG_NAME, MULTIBYTE_LONG]),
     )
 
@@ -226,7 +228,9 @@ class Imports:
 
 
 @st.composite
-def imports(draw, modules: list[str], resolvable: frozenset[str] = frozenset(), needed: dict[str, set[str]] | None = None) -> Imports:
+def imports(
+    draw, modules: list[str], resolvable: frozenset[str] = frozenset(), needed: dict[str, set[str]] | None = None
+) -> Imports:
     """An import block over ``modules``. Modules in ``resolvable`` are always imported so that
     the linter resolves them (``from`` with every name in ``needed``, ``star`` or ``module``)."""
     needed = needed or {}
@@ -444,7 +448,11 @@ def model_field(draw, plan: Imports, indent: str, unit: str, force: str | None =
         module, kind = "django.db.models", "BigIntegerField"
         name = draw(st.sampled_from(["external_id", "event_count", "count", "times_seen", "num_x", "project_id"]))
     elif force == "SML136":
-        module, kind = draw(st.sampled_from([("django.db.models", "UUIDField"), ("django.db.models", "DateTimeField"), ("django.db.models", "JSONField")]))
+        module, kind = draw(
+            st.sampled_from(
+                [("django.db.models", "UUIDField"), ("django.db.models", "DateTimeField"), ("django.db.models", "JSONField")]
+            )
+        )
         kwargs.append(
             "default="
             + draw(
@@ -464,7 +472,16 @@ def model_field(draw, plan: Imports, indent: str, unit: str, force: str | None =
         func = draw(st.sampled_from([f"models.{kind}", kind]))
     if kind in FK_KINDS:
         target = draw(
-            st.sampled_from(['"sentry.Project"', '"Project"', '"sentry.project"', f"{plan.ref('django.conf', 'settings')}.AUTH_USER_MODEL", "Project", '"self"'])
+            st.sampled_from(
+                [
+                    '"sentry.Project"',
+                    '"Project"',
+                    '"sentry.project"',
+                    f"{plan.ref('django.conf', 'settings')}.AUTH_USER_MODEL",
+                    "Project",
+                    '"self"',
+                ]
+            )
         )
         if draw(st.integers(0, 4)) == 0:
             kwargs.append(f"to={target}")
@@ -517,7 +534,12 @@ def meta_class(draw, plan: Imports, indent: str, unit: str, concrete: bool = Fal
     check = plan.ref("django.db.models", "CheckConstraint")
     pool = {
         "app_label": ['"sentry"', "'uptime'"],
-        "db_table": ['"sentry_widget"', string_literal("sentry_" + LONG_NAME, draw), string_literal("s_" + MULTIBYTE_LONG, draw), 'f"sentry_{1}"'],
+        "db_table": [
+            '"sentry_widget"',
+            string_literal("sentry_" + LONG_NAME, draw),
+            string_literal("s_" + MULTIBYTE_LONG, draw),
+            'f"sentry_{1}"',
+        ],
         "unique_together": ['(("a", "b"),)', '("a", "b")', '[["a", "b"]]', "()", '(("a", "b"), ("c", "d"))', "[]", "COMMON"],
         "index_together": ['(("a", "b"),)', '("a", "b")', "()"],
         "indexes": [
@@ -621,7 +643,9 @@ def model_class(draw, plan: Imports, name: str, unit: str, parents: list[str], f
         *parents,
     ]
     if focused:
-        bases = [draw(st.sampled_from([plan.ref("sentry.db.models", "Model"), plan.ref("sentry.db.models", "DefaultFieldsModel")]))]
+        bases = [
+            draw(st.sampled_from([plan.ref("sentry.db.models", "Model"), plan.ref("sentry.db.models", "DefaultFieldsModel")]))
+        ]
     else:
         bases = draw(st.lists(st.sampled_from(base_choices), max_size=3, unique=True))
         if draw(st.integers(0, 9)) == 0:
@@ -661,13 +685,25 @@ def model_class(draw, plan: Imports, name: str, unit: str, parents: list[str], f
         trail = "  # " + draw(ODD_TEXT).replace("\n", " ") if draw(st.integers(0, 3)) == 0 else ""
         body.append([*lead, f"{flag} = {value}{trail}"])
     if draw(st.integers(0, 3)) == 0:
-        body.append([f"category = {plan.ref('sentry.hybridcloud.outbox.category', 'OutboxCategory')}.{draw(st.sampled_from(['USER_UPDATE', 'NOT_A_MEMBER']))}"])
+        body.append(
+            [
+                f"category = {plan.ref('sentry.hybridcloud.outbox.category', 'OutboxCategory')}.{draw(st.sampled_from(['USER_UPDATE', 'NOT_A_MEMBER']))}"
+            ]
+        )
     for _ in range(draw(st.integers(0, 4))):
         body.append(draw(model_field(plan, ind, unit)))
     if focus.field:
         body.append(draw(model_field(plan, ind, unit, force=focus.field)))
     if draw(st.integers(0, 5)) == 0:
-        body.append([draw(st.sampled_from(['db_table = "sentry_widget"', "indexes = []", 'ordering = ("-id",)', "unique_together = ((\"a\", \"b\"),)"]))])
+        body.append(
+            [
+                draw(
+                    st.sampled_from(
+                        ['db_table = "sentry_widget"', "indexes = []", 'ordering = ("-id",)', 'unique_together = (("a", "b"),)']
+                    )
+                )
+            ]
+        )
     if draw(st.integers(0, 5)) == 0:
         body.append([f'__repr__ = {plan.ref("sentry.db.models", "sane_repr")}("name")'])
     if draw(st.integers(0, 9)) == 0:
@@ -678,11 +714,7 @@ def model_class(draw, plan: Imports, name: str, unit: str, parents: list[str], f
         body.append(["def __str__(self):", f"{ind}return {string_literal(draw(ODD_TEXT), draw)}"])
     if draw(st.integers(0, 2)) == 0 or (focused and draw(st.booleans())):
         body.append(draw(meta_class(plan, ind, unit, concrete=focused)))
-    if not focused:
-        body = draw(st.permutations(body))
-    else:
-        # keep the planted lines in place but shuffle around them
-        body = draw(st.permutations(body))
+    body = draw(st.permutations(body))  # the planted statements too: rules must not depend on order
     if not body:
         body.append(["pass"])
     for number, stmt in enumerate(body):
@@ -729,7 +761,14 @@ def model_modules(draw, focus: str | None = None) -> Sample:
     if focus:
         resolvable = frozenset({"django.db.models", "sentry.db.models", "sentry.backup.scopes", "uuid", "django.utils"})
         needed = {
-            "sentry.db.models": {"Model", "DefaultFieldsModel", "region_silo_model", "region_silo_only_model", "control_silo_only_model", "cell_silo_model"},
+            "sentry.db.models": {
+                "Model",
+                "DefaultFieldsModel",
+                "region_silo_model",
+                "region_silo_only_model",
+                "control_silo_only_model",
+                "cell_silo_model",
+            },
             "django.db.models": {"JSONField", "CharField", "BigIntegerField", "UUIDField", "DateTimeField"},
             "uuid": {"uuid4", "uuid1"},
             "django.utils": {"timezone"},
@@ -845,7 +884,11 @@ def arguments(draw, spec: list[tuple[str, str]], optional: list[str], focus: boo
 
 
 def field_call(draw, names: MigrationNames, force: str | None = None) -> str:
-    kind = draw(st.sampled_from(["TextField", "BooleanField", "IntegerField", "CharField", "ManyToManyField", "BigIntegerField", "JSONField"]))
+    kind = draw(
+        st.sampled_from(
+            ["TextField", "BooleanField", "IntegerField", "CharField", "ManyToManyField", "BigIntegerField", "JSONField"]
+        )
+    )
     args: list[str] = []
     target = ['"sentry.Project"'] if kind == "ManyToManyField" else []
     if kind == "CharField":
@@ -912,7 +955,12 @@ def operation(draw, names: MigrationNames, depth: int, kind: str | None = None) 
     fname = string_literal(draw(st.sampled_from(["note", "enabled", "project_id", LONG_NAME])), draw)
     if kind == "AddField":
         field = field_call(draw, names, "SML210" if focus else None)
-        args = arguments(draw, [("model_name", model), ("name", fname), ("field", field)], draw(st.sampled_from([[], ["preserve_default=False"]])), focus)
+        args = arguments(
+            draw,
+            [("model_name", model), ("name", fname), ("field", field)],
+            draw(st.sampled_from([[], ["preserve_default=False"]])),
+            focus,
+        )
         return f"{names.op('AddField')}({', '.join(args)})"
     if kind == "AlterField":
         args = arguments(draw, [("model_name", model), ("name", fname), ("field", field_call(draw, names))], [])
@@ -935,20 +983,30 @@ def operation(draw, names: MigrationNames, depth: int, kind: str | None = None) 
     if kind == "AlterModelTable":
         return f"{names.op('AlterModelTable')}({', '.join(arguments(draw, [('name', model), ('table', OTHER_TABLE)], []))})"
     if kind in ("RunSQL", "SafeRunSQL"):
-        reverse = draw(st.sampled_from([[], [f"reverse_sql={names.op('RunSQL')}.noop"], ['reverse_sql=""'], [f"reverse_sql={sql_text(draw)}"]]))
+        reverse = draw(
+            st.sampled_from(
+                [[], [f"reverse_sql={names.op('RunSQL')}.noop"], ['reverse_sql=""'], [f"reverse_sql={sql_text(draw)}"]]
+            )
+        )
         args = arguments(draw, [("sql", sql_text(draw))], reverse + hints_arg(draw), focus)
         func = names.op("RunSQL") if kind == "RunSQL" else names.sentry("sentry.new_migrations.monkey.special", "SafeRunSQL")
         return f"{func}({', '.join(args)})"
     if kind == "RunPython":
-        code = draw(st.sampled_from(["forward", "forward", "lambda apps, schema_editor: None", f"{names.op('RunPython')}.noop", "backfill"]))
+        code = draw(
+            st.sampled_from(
+                ["forward", "forward", "lambda apps, schema_editor: None", f"{names.op('RunPython')}.noop", "backfill"]
+            )
+        )
         reverse = draw(st.sampled_from(["", "None"] if focus else ["", "", "backward", f"{names.op('RunPython')}.noop", "None"]))
         spec = [("code", code)] + ([("reverse_code", reverse)] if reverse else [])
         extra = hints_arg(draw) + draw(st.sampled_from([[], ["elidable=True"], ["atomic=False"]]))
         return f"{names.op('RunPython')}({', '.join(arguments(draw, spec, extra, focus))})"
     if kind == "AddIndex":
         index_name = draw(st.sampled_from(['name="widget_note_idx"', f"name={string_literal(LONG_NAME, draw)}", ""]))
-        index = f"{names.models('Index')}(fields=[\"note\"]{', ' + index_name if index_name else ''})"
-        func = draw(st.sampled_from([names.op("AddIndex"), names.sentry("django.contrib.postgres.operations", "AddIndexConcurrently")]))
+        index = f'{names.models("Index")}(fields=["note"]{", " + index_name if index_name else ""})'
+        func = draw(
+            st.sampled_from([names.op("AddIndex"), names.sentry("django.contrib.postgres.operations", "AddIndexConcurrently")])
+        )
         return f"{func}({', '.join(arguments(draw, [('model_name', model), ('index', index)], []))})"
     if kind == "AddConstraint":
         constraint = draw(
@@ -962,17 +1020,29 @@ def operation(draw, names: MigrationNames, depth: int, kind: str | None = None) 
                 ]
             )
         )
-        return f"{names.op('AddConstraint')}({', '.join(arguments(draw, [('model_name', model), ('constraint', constraint)], []))})"
+        return (
+            f"{names.op('AddConstraint')}({', '.join(arguments(draw, [('model_name', model), ('constraint', constraint)], []))})"
+        )
     if kind == "CreateModel":
         fields = f'[("id", {names.models("BigAutoField")}(primary_key=True)), ("note", {field_call(draw, names)})]'
-        options = draw(st.sampled_from([[], ['options={"db_table": "sentry_widget"}'], [f'options={{"db_table": {string_literal("sentry_" + LONG_NAME, draw)}}}']]))
+        options = draw(
+            st.sampled_from(
+                [
+                    [],
+                    ['options={"db_table": "sentry_widget"}'],
+                    [f'options={{"db_table": {string_literal("sentry_" + LONG_NAME, draw)}}}'],
+                ]
+            )
+        )
         return f"{names.op('CreateModel')}({', '.join(arguments(draw, [('name', model), ('fields', fields)], options))})"
     if kind == "CreateExtension":
         func = names.sentry("django.contrib.postgres.operations", draw(st.sampled_from(["CreateExtension", "TrigramExtension"])))
         ext_args = ['"pg_trgm"'] if func.endswith("CreateExtension") else []
         return f"{func}({', '.join(ext_args + hints_arg(draw))})"
     if kind == "Custom":
-        return draw(st.sampled_from(["MyOperation()", "OPERATION", "make_operation(1)", f"{names.op('RunSQL')}.noop", "*EXTRA_OPS"]))
+        return draw(
+            st.sampled_from(["MyOperation()", "OPERATION", "make_operation(1)", f"{names.op('RunSQL')}.noop", "*EXTRA_OPS"])
+        )
     # SeparateDatabaseAndState
     db_ops = [operation(draw, names, depth + 1) for _ in range(draw(st.integers(0, 2)))]
     state_ops = [operation(draw, names, depth + 1) for _ in range(draw(st.integers(0, 2)))]
@@ -990,7 +1060,13 @@ def operation(draw, names: MigrationNames, depth: int, kind: str | None = None) 
 
 
 OTHER, RENAMED, OTHER_TABLE = '"Other"', '"renamed"', '"sentry_other"'
-MIGRATION_FOCUS_OPS = {"SML210": "AddField", "SML220": "RemoveField", "SML221": "DeleteModel", "SML240": "RunSQL", "SML242": "RunPython"}
+MIGRATION_FOCUS_OPS = {
+    "SML210": "AddField",
+    "SML220": "RemoveField",
+    "SML221": "DeleteModel",
+    "SML240": "RunSQL",
+    "SML242": "RunPython",
+}
 
 MIGRATION_PATHS = [
     "src/sentry/migrations/0002_x.py",
@@ -1017,7 +1093,9 @@ def migration_modules(draw, focus: str | None = None) -> Sample:
         "django.utils",
     ]
     modules = [m for m in modules if draw(st.integers(0, 4)) or m == "django.db.migrations"]
-    resolvable = frozenset({"django.db.migrations", "django.db.models", "sentry.new_migrations.migrations"}) if focus else frozenset()
+    resolvable = (
+        frozenset({"django.db.migrations", "django.db.models", "sentry.new_migrations.migrations"}) if focus else frozenset()
+    )
     needed = {"django.db.migrations": {"RunPython", "RemoveField", "DeleteModel", "RunSQL", "AddField"}} if focus else {}
     plan = draw(imports(modules, resolvable, needed))
     names = MigrationNames(plan)
@@ -1031,14 +1109,18 @@ def migration_modules(draw, focus: str | None = None) -> Sample:
                     [f"{unit}pass"],
                     [f'{unit}Widget = apps.get_model("sentry", "Widget")', f"{unit}Widget.objects.all().delete()"],
                     [f"{unit}{plan.ref('sentry.models.project', 'Project')}.objects.all().delete()"],
-                    [f"{unit}from sentry.models.widget import Widget", f"{unit}for w in Widget.objects.all():", f"{unit}{unit}w.save()"],
+                    [
+                        f"{unit}from sentry.models.widget import Widget",
+                        f"{unit}for w in Widget.objects.all():",
+                        f"{unit}{unit}w.save()",
+                    ],
                 ]
             )
         )
         params = draw(st.sampled_from(["apps, schema_editor", "apps, _", "*args"]))
         lines += ["", "", f"def {func}({params}):", *body]
     if draw(st.integers(0, 4)) == 0:
-        lines += ["", f'HINTS = {{"tables": ["sentry_widget"]}}']
+        lines += ["", 'HINTS = {"tables": ["sentry_widget"]}']
     # the Migration class
     base = draw(
         st.sampled_from(
@@ -1056,12 +1138,8 @@ def migration_modules(draw, focus: str | None = None) -> Sample:
     body: list[list[str]] = []
     if draw(st.integers(0, 4)) == 0:
         body.append([string_literal(draw(ODD_TEXT), draw)])
-    if focus == "SML202":
-        post = None
-    elif focus == "SML203":
-        post = None
-    else:
-        post = draw(st.sampled_from(["False", "True", None, "None", '"no"', "0"]))
+    no_flag = focus in ("SML202", "SML203")  # those focuses plant their own flag line
+    post = None if no_flag else draw(st.sampled_from(["False", "True", None, "None", '"no"', "0"]))
     if post is not None:
         if draw(st.integers(0, 5)) == 0:
             body.append([f"is_post_deployment: bool = {post}"])
@@ -1079,7 +1157,11 @@ def migration_modules(draw, focus: str | None = None) -> Sample:
         body.append(["initial = True"])
     if draw(st.integers(0, 4)) == 0:
         body.append(["atomic = False"])
-    deps = draw(st.sampled_from(['[("sentry", "0001_initial")]', "[]", '[\n("sentry", "0001_initial"),\n("uptime", "0002_x"),\n]', "DEPS"]))
+    deps = draw(
+        st.sampled_from(
+            ['[("sentry", "0001_initial")]', "[]", '[\n("sentry", "0001_initial"),\n("uptime", "0002_x"),\n]', "DEPS"]
+        )
+    )
     body.append([f"dependencies = {deps}".split("\n")[0], *deps.split("\n")[1:]] if "\n" in deps else [f"dependencies = {deps}"])
     # operations
     ops = [operation(draw, names, 0) for _ in range(draw(st.integers(0, 4)))]
@@ -1182,9 +1264,20 @@ def migration_test_modules(draw, focus: str | None = None) -> Sample:
             )
         )
         if focused == "SML306":
-            decorators.insert(0, draw(st.sampled_from([f'{pytest_name}.skip("flaky")', f'{pytest_name}.skip(reason="flaky")', f"{pytest_name}.skip()"])))
+            decorators.insert(
+                0,
+                draw(
+                    st.sampled_from(
+                        [f'{pytest_name}.skip("flaky")', f'{pytest_name}.skip(reason="flaky")', f"{pytest_name}.skip()"]
+                    )
+                ),
+            )
         base = plan.ref("sentry.testutils.cases", "TestMigrations")
-        bases = draw(st.sampled_from([base, base, f"{base}, Mixin", "BaseTest", "TestMigrations", plan.ref("sentry.testutils.cases", "TestCase"), ""]))
+        bases = draw(
+            st.sampled_from(
+                [base, base, f"{base}, Mixin", "BaseTest", "TestMigrations", plan.ref("sentry.testutils.cases", "TestCase"), ""]
+            )
+        )
         if focused:
             bases = base
         body: list[list[str]] = []
@@ -1218,7 +1311,9 @@ def migration_test_modules(draw, focus: str | None = None) -> Sample:
         if focused == "SML304":
             hooks = [h for h in hooks if h not in MISSPELLED] + [draw(st.sampled_from(MISSPELLED))]
         for hook in hooks:
-            params = draw(st.sampled_from(["self, apps", "self, apps", "self", "self, *args", "self, apps, extra=1", "self, apps, extra"]))
+            params = draw(
+                st.sampled_from(["self, apps", "self, apps", "self", "self, *args", "self, apps, extra=1", "self, apps, extra"])
+            )
             if focused == "SML304" and hook in MISSPELLED:
                 params = "self, apps" if "before" in hook.lower() else draw(st.sampled_from(["self", "self, apps"]))
             hook_body = draw(
@@ -1233,9 +1328,17 @@ def migration_test_modules(draw, focus: str | None = None) -> Sample:
             )
             prefix = draw(st.sampled_from(["def", "def", "def", "async def"])) if not focused else "def"
             body.append([f"{prefix} {hook}({params}):", *[unit + line for line in hook_body]])
-        tests = draw(st.lists(st.sampled_from(["test", "test_backfill", "test_other", "testNoUnderscore", "helper"]), max_size=3, unique=True))
+        tests = draw(
+            st.lists(
+                st.sampled_from(["test", "test_backfill", "test_other", "testNoUnderscore", "helper"]), max_size=3, unique=True
+            )
+        )
         for test in tests:
-            call = draw(st.sampled_from(["pass", "assert self.widget", "self.setUpBeforeMigration(None)", 'getattr(self, "setup_before_migrations")']))
+            call = draw(
+                st.sampled_from(
+                    ["pass", "assert self.widget", "self.setUpBeforeMigration(None)", 'getattr(self, "setup_before_migrations")']
+                )
+            )
             if focused == "SML304":
                 call = "pass"
             body.append([f"def {test}(self):", unit + call])

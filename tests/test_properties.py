@@ -60,6 +60,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
+import strategies as sst
 from sentry_model_lint import flake8_plugin
 from sentry_model_lint.cli import main
 from sentry_model_lint.config import Config
@@ -68,8 +69,6 @@ from sentry_model_lint.fixes import SAFE_FIXES, UNSAFE_FIXES, apply_fixes
 from sentry_model_lint.flake8_plugin import Plugin
 from sentry_model_lint.noqa import filter_violations
 from sentry_model_lint.rules.base import Violation
-
-import strategies as sst
 
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles odd code
 
@@ -120,7 +119,7 @@ def physical_lines(source: str) -> list[str]:
 def check_position(line: int, col: int, lines: list[str], what: object) -> None:
     assert 1 <= line <= max(1, len(lines)), f"line {line} outside 1..{len(lines)}: {what}"
     width = len(lines[line - 1].encode("utf-8")) if lines else 0
-    assert 0 <= col and (col < width or col == width == 0), f"column {col} outside the line ({width} bytes): {what}"
+    assert col >= 0 and (col < width or col == width == 0), f"column {col} outside the line ({width} bytes): {what}"
 
 
 def lint(path: str, source: str) -> list[Violation]:
@@ -204,7 +203,9 @@ def all_front_doors(project: Path, source: str, cli_path: str = PATHS[0]) -> Non
         if plugin is None:
             continue
         # both front doors run the same rules: they must agree on what and where
-        assert sorted((v.line, v.col, v.code) for v in engine) == sorted((l, c, t.split()[0]) for l, c, t in plugin), path
+        assert sorted((v.line, v.col, v.code) for v in engine) == sorted(
+            (line, col, text.split()[0]) for line, col, text in plugin
+        ), path
     run_cli(project, cli_path, source)
 
 
@@ -374,7 +375,12 @@ def allowed_lines(source: str, fixed: list[Violation]) -> set[int]:
             allowed.update(_flag_assignments(tree, violation.line))
     body = tree.body
     position = 0
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         position = 1
     while position < len(body) and isinstance(body[position], (ast.Import, ast.ImportFrom)):
         position += 1

@@ -133,6 +133,12 @@ class FixView:
         """How often ``name`` appears as a name in the module (attribute names included)."""
         return self.index.names.get(name, 0)
 
+    def referenced(self, name: str) -> bool:
+        """Whether code anywhere in the module reads the name ``name`` (attribute names and
+        import paths aside)."""
+        scopes = {id(scope): scope for scope in self.scopes.values() if scope is not None}
+        return any(scope.accesses[name] for scope in scopes.values())
+
     def in_strings(self, text: str) -> bool:
         """Whether a string literal of the module (``__all__``, ``getattr``) spells ``text``."""
         return text in self.index.strings
@@ -186,8 +192,12 @@ class FixView:
         found = self.assignments(name, at)
         if found:
             return all(self.top_import_from(a, modules, name) for a in found)
-        # a free name: nothing binds it where it is used, nor anywhere in the module
-        return not self.assignments(name) or name in self.planned_imports.get(module, [])
+        if name in self.planned_imports.get(module, []):
+            return True
+        # a free name: nothing binds it where it is used, nor anywhere in the module, and the
+        # module does not use it unbound either (an import would give that use a meaning, and
+        # the next run new findings)
+        return not self.assignments(name) and not self.referenced(name)
 
     def bound_import(self, module: str, name: str, at: cst.CSTNode) -> str | None:
         """The name under which a module-level ``from module import name as alias`` makes
