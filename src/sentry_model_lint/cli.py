@@ -2,7 +2,8 @@
 
 Exit codes: 0 no findings, 1 findings (a file that cannot be parsed counts as one, and so do
 pending fixes under ``--diff``), 2 usage or configuration error (bad option, missing path,
-broken ``pyproject.toml`` or baseline), 3 internal error (a bug in a rule).
+broken ``pyproject.toml`` or baseline, a ``since`` ref git cannot resolve), 3 internal error (a
+bug in a rule).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from sentry_model_lint.cache import ResultsCache, file_stamp
 from sentry_model_lint.config import Config, ConfigError, load_for_root, parse_codes
 from sentry_model_lint.discover import Walker, exclusion_spec
 from sentry_model_lint.files import write_atomically
+from sentry_model_lint.history import HistoryError, git_folder, new_work, since_stamp
 from sentry_model_lint.noqa import filter_violations
-from sentry_model_lint.paths import find_root, forget_scans, scan_project
+from sentry_model_lint.paths import classify, find_root, forget_scans, scan_project
 from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, statistics, write
 from sentry_model_lint.rules.base import Fix, Violation, get_rule
 from sentry_model_lint.source import FileResult, SourceError, read_source
@@ -49,6 +51,12 @@ def _selection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ignore", help="codes or prefixes to disable")
     parser.add_argument("--no-project", action="store_true", help="per-file rules only: no project index, no SML4xx")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the facts cache")
+    parser.add_argument(
+        "--since",
+        metavar="REF",
+        help="migrations added since the merge-base of HEAD and this git ref are new work; the per-file "
+        "migration rules (SML2xx) leave the older ones alone (default: the configured `since`)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     rule = sub.add_parser("rule", help="print the documentation of a rule")
     rule.add_argument("code")
     sub.add_parser("rules", help="list every rule")
+    info = sub.add_parser("info", help="print what the linter believes about the repository (root, apps, capabilities, history)")
+    _selection_options(info)
+    info.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
 
 
@@ -114,6 +125,12 @@ class Run:
             fingerprint = scan_project(root).fingerprint()
         return cache, fingerprint
 
+    def resolve_since(self, root: str | None, path: str, config: Config) -> None:
+        """Ask git which migrations are new work under ``since``, before the root's first file is
+        linted (once per root and ref): a ref git cannot resolve stops the run with exit 2."""
+        if config.since:
+            new_work(git_folder(root, path), config.since)
+
     def walker_for(self, root: str | None) -> Walker:
         walker = self.walkers.get(root)
         if walker is None:
@@ -135,7 +152,16 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "ignore": parse_codes(args.ignore, "--ignore") if args.ignore else None,
         "project_index": False if args.no_project else None,
         "use_cache": False if args.no_cache else None,
+        "since": _since(args.since),
     }
+
+
+def _since(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.strip() or value.startswith("-"):
+        raise UsageError(f'--since: {value!r} is not a git ref; give a branch, tag or commit, like "origin/master"')
+    return value.strip()
 
 
 def relpath_for(path: str, root: str | None, abspath: str | None = None) -> str:
@@ -192,9 +218,12 @@ def _fix(
     candidates = [v for v in violations if _fixable(v, args.unsafe_fixes)]
     if not candidates or result.source is None:
         return result, 0, None
+    from sentry_model_lint.engine import capabilities_for
     from sentry_model_lint.fixes import apply_fixes
+    from sentry_model_lint.paths import classify
 
-    outcome = apply_fixes(result.source, candidates, unsafe=args.unsafe_fixes)
+    capabilities = capabilities_for(classify(path, find_root(os.path.dirname(os.path.abspath(path)))), config)
+    outcome = apply_fixes(result.source, candidates, unsafe=args.unsafe_fixes, capabilities=capabilities)
     if outcome.source == result.source:
         return result, 0, None
     if args.diff:
@@ -240,6 +269,7 @@ def run_check(args: argparse.Namespace) -> int:
     for number, (path, absolute, root) in enumerate(all_files, start=1):
         progress.update(number, len(all_files))
         config = run.config_for(root)
+        run.resolve_since(root, path, config)
         rel = relpath_for(path, root, absolute)
         result = _lint_with_results_cache(run, path, rel, root, config, use_cached=not (args.fix or args.diff))
         if result.error is not None:
@@ -294,6 +324,9 @@ def _reset_indexes() -> None:
     project = sys.modules.get("sentry_model_lint.project")
     if project is not None:
         project.reset_indexes()
+    history = sys.modules.get("sentry_model_lint.history")
+    if history is not None:
+        history.forget()  # commits may have been made since the last run in this process
 
 
 def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, config: Config, use_cached: bool) -> FileResult:
@@ -304,6 +337,9 @@ def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, co
         stamp = file_stamp(st or os.stat(path))
     except OSError:
         cache = None
+    if cache is not None and config.since:
+        # a migration's findings also depend on whether git counts it as new work
+        fingerprint = f"{fingerprint}\0{since_stamp(classify(path, root), config)}"
     if cache is not None and use_cached:
         found = cache.get(rel, stamp, fingerprint)
         if found is not None:
@@ -357,6 +393,7 @@ def run_baseline(args: argparse.Namespace) -> int:
     for path in paths:
         root = find_root(os.path.dirname(os.path.abspath(path)))
         config = run.config_for(root)
+        run.resolve_since(root, path, config)
         result = lint_file(path, config)
         if result.error is not None:
             continue
@@ -379,6 +416,19 @@ def run_baseline(args: argparse.Namespace) -> int:
     return EXIT_INTERNAL if run.internal else EXIT_CLEAN
 
 
+def run_info(args: argparse.Namespace) -> int:
+    from sentry_model_lint.info import gather, render
+
+    path = args.paths[0] if args.paths else "."
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file or directory")
+    run = Run(_overrides(args))
+    absolute = os.path.abspath(path)
+    root = find_root(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
+    sys.stdout.write(render(gather(path, run.config_for(root)), args.format))
+    return EXIT_CLEAN
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -397,6 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             sys.stdout.write(render_rule(rule))
             return EXIT_CLEAN
+        if args.command == "info":
+            return run_info(args)
         if args.command == "rules":
             from sentry_model_lint.docs import render_rule_table
 
@@ -409,6 +461,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except ConfigError as exc:
         print(f"sentry-model-lint: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except HistoryError as exc:
+        print(f"sentry-model-lint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_CLEAN

@@ -42,6 +42,14 @@ class Config:
     #: gitignore-style pattern -> code prefixes ignored in matching files
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     baseline: str | None = None  # path of the baseline file, relative to the project root
+    #: git ref: migrations added since the merge-base of HEAD and this ref are new work; older
+    #: ones are shipped history, which the per-file SML2xx rules leave alone
+    since: str | None = None
+    #: app label -> migration number at or below which the app's migrations are history
+    history_floor: Mapping[str, int] = field(default_factory=dict)
+    #: ``[tool.sentry-model-lint.capabilities]``: what the checkout provides, where detection
+    #: is wrong (validated by ``capabilities.parse_overrides``)
+    capability_overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def ignored_in(self, relpath: str) -> tuple[str, ...]:
         """Code prefixes that ``per-file-ignores`` turns off for a path (relative, posix)."""
@@ -108,6 +116,9 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
         "extend-exclude",
         "per-file-ignores",
         "baseline",
+        "since",
+        "history-floor",
+        "capabilities",
     }
     for key in ("project-index", "cache"):
         if key in data and not isinstance(data[key], bool):
@@ -136,7 +147,23 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
     baseline = data.get("baseline")
     if baseline is not None and (not isinstance(baseline, str) or not baseline.strip()):
         raise ConfigError(f"{source}: `baseline` must be a file path")
+    since = data.get("since")
+    if since is not None and (not isinstance(since, str) or not since.strip() or since.startswith("-")):
+        raise ConfigError(f'{source}: `since` must be a git ref, like "origin/master"')
+    history_floor = _history_floor(data.get("history-floor", {}), source)
+    overrides = data.get("capabilities", {})
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{source}: `capabilities` must be a table")
+    from sentry_model_lint.capabilities import parse_overrides
+
+    try:
+        parse_overrides(overrides)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: [tool.{SECTION}.capabilities]: {exc}") from None
     return Config(
+        since=since.strip() if since else None,
+        history_floor=history_floor,
+        capability_overrides=dict(overrides),
         exclude=patterns["exclude"],
         extend_exclude=patterns["extend-exclude"] or (),
         per_file_ignores=per_file,
@@ -149,6 +176,23 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
         ignore=parse_codes(data.get("ignore", []), "ignore"),
         import_aliases=dict(aliases),
     )
+
+
+def _history_floor(value: object, source: str) -> dict[str, int]:
+    """``{"sentry": "0583"}`` (a migration number, or a migration name that starts with one)."""
+    message = f'{source}: `history-floor` must be a table of app label = migration number, like {{ sentry = "0583" }}'
+    if not isinstance(value, dict):
+        raise ConfigError(message)
+    floors = {}
+    for app, number in value.items():
+        text = str(number) if isinstance(number, int) and not isinstance(number, bool) else number
+        if not isinstance(text, str) or not text[:1].isdigit():
+            raise ConfigError(message)
+        digits = text.split("_", 1)[0]
+        if not digits.isdigit():
+            raise ConfigError(message)
+        floors[str(app)] = int(digits)
+    return floors
 
 
 def load_pyproject(path: str) -> Config:

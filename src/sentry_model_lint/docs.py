@@ -15,6 +15,11 @@ def _fix_line(rule: Rule) -> str:
     return f"Fix: {rule.fix_title} ({kind})"
 
 
+def _needs_line(rule: Rule) -> str:
+    """What the rule needs from the checkout; it stays silent on a checkout that lacks it."""
+    return "Needs: " + ", ".join(f"`{n}`" for n in rule.needs) + " (silent on a checkout without it)" if rule.needs else ""
+
+
 def _fixed_example(rule: Rule) -> Example | None:
     return next((e for e in rule.example_items(valid=False) if e.fixed is not None), None)
 
@@ -35,6 +40,7 @@ def render_rule(rule: Rule) -> str:
         "",
         f"Default: {'on' if rule.default_on else 'off (enable with --select ' + rule.code + ')'}",
         _fix_line(rule),
+        *([_needs_line(rule)] if rule.needs else []),
         "",
         "Why",
         "  " + rule.why,
@@ -91,6 +97,8 @@ def render_rules_markdown() -> str:
         out += [f"## {rule.code} `{rule.name}`", "", rule.summary, ""]
         out.append(f"- Default: {'on' if rule.default_on else 'off (enable with `--select ' + rule.code + '`)'}")
         out.append(f"- {_fix_line(rule)}")
+        if rule.needs:
+            out.append(f"- {_needs_line(rule)}")
         out += ["", f"**Why.** {rule.why}", "", f"**Use instead.** {rule.instead}", ""]
         if rule.notes:
             out += [f"**Notes.** {rule.notes}", ""]

@@ -11,9 +11,11 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from sentry_model_lint.capabilities import Capabilities, for_root
 from sentry_model_lint.config import Config
 from sentry_model_lint.facts import ModuleFacts, extract
 from sentry_model_lint.hierarchy import ClassLookup, Hierarchy
+from sentry_model_lint.history import is_history
 from sentry_model_lint.paths import FileInfo, FileKind, classify
 from sentry_model_lint.rules.base import Context, Family, Rule, Violation, all_rules
 from sentry_model_lint.source import FileResult, SourceError, decode, parse, physical_lines, read_source
@@ -43,6 +45,14 @@ def project_for(info: FileInfo, config: Config) -> ProjectIndex | None:
     return index_for(info.root, config, config.use_cache)
 
 
+def capabilities_for(info: FileInfo, config: Config) -> Capabilities:
+    """What the file's checkout provides (today's Sentry where there is no checkout to read)."""
+    root = info.root
+    if root is not None and root in (os.path.abspath(os.sep), os.path.expanduser("~")):
+        root = None
+    return for_root(root, config.capability_overrides)
+
+
 def facts_for(tree: ast.Module, info: FileInfo, config: Config, lines: list[str] | None = None) -> ModuleFacts:
     if info.kind is FileKind.EXCLUDED:
         return ModuleFacts(info=info)
@@ -59,15 +69,30 @@ def run_rules(
     config: Config,
     project: ProjectIndex | None = None,
     internal_errors: list[str] | None = None,
+    info: FileInfo | None = None,
 ) -> list[Violation]:
+    """The selected rules on one file's facts. ``info``: where the file sits now, when the facts
+    may come from the cache (their own ``info`` was recorded where the file was then). A
+    ``since`` that git cannot resolve raises :class:`~sentry_model_lint.history.HistoryError`
+    (the front doors resolve it before linting and report it themselves)."""
     families = FAMILIES_BY_KIND[facts.info.kind]
     if project is None:
         families = families - {Family.PROJECT}
     rules = selected_rules(config, families)
+    if any(rule.family is Family.MIGRATION for rule in rules) and is_history(info or facts.info, config, project):
+        rules = [rule for rule in rules if rule.family is not Family.MIGRATION]  # shipped: cross-file rules only
     if not rules:
         return []
+    capabilities = capabilities_for(facts.info, config)
+    rules = [rule for rule in rules if not capabilities.missing(rule.needs)]
     lookup: ClassLookup | None = project
-    ctx = Context(facts=facts, config=config, hierarchy=Hierarchy(facts.classes, lookup), project=project)
+    ctx = Context(
+        facts=facts,
+        config=config,
+        hierarchy=Hierarchy(facts.classes, lookup),
+        project=project,
+        capabilities=capabilities,
+    )
     found: set[Violation] = set()
     for rule in rules:
         try:
@@ -102,7 +127,7 @@ def lint_tree(
     index = project_for(info, config) if project is True else (project or None)
     if index is not None:
         index.seed(path, facts)
-    return run_rules(facts, config, index, internal_errors=internal_errors)
+    return run_rules(facts, config, index, internal_errors=internal_errors, info=info)
 
 
 def _defines_classes(tree: ast.Module) -> bool:
@@ -157,6 +182,6 @@ def lint_file(path: str, config: Config | None = None, *, root: str | None = Non
             info.relparts,
         ):
             result = FileResult(path=path, source=source)
-            result.violations = run_rules(facts, config, index, internal_errors=result.internal_errors)
+            result.violations = run_rules(facts, config, index, internal_errors=result.internal_errors, info=info)
             return result
     return lint_source(source, path, config, info=info)

@@ -7,7 +7,8 @@ selected.
 
 flake8 runs every installed plugin on every file, so the plugin keeps its own cost small: a
 file whose text and project are unchanged since an earlier run gets its findings from the
-results cache (keyed by a hash of the text flake8 read and the project's fingerprint) without
+results cache (keyed by a hash of the text flake8 read, the project's fingerprint and, for a
+migration under `since`, the merge-base and the files added since) without
 importing the rules; the engine is imported only when a file has to be linted.
 """
 
@@ -25,7 +26,7 @@ from sentry_model_lint import __version__
 from sentry_model_lint.baseline import Baseline, key_of
 from sentry_model_lint.cache import ResultsCache
 from sentry_model_lint.config import Config, ConfigError, load_for_root
-from sentry_model_lint.paths import FileInfo, classify, find_root, scan_project
+from sentry_model_lint.paths import FileInfo, FileKind, classify, find_root, scan_project
 from sentry_model_lint.rules import DEFAULT_OFF
 from sentry_model_lint.rules.base import Violation
 
@@ -92,6 +93,43 @@ def _baseline_for(root: str | None, config: Config) -> Baseline | None:
     return _BASELINES[path]
 
 
+def _resolve_since(root: str | None, path: str, config: Config) -> Config:
+    """The configuration to lint a migration with: as given when git can tell new migrations
+    from shipped history, else (said once on stderr) without ``since``: every migration is
+    checked as new work. flake8 is never stopped for it."""
+    from sentry_model_lint.history import HistoryError, git_folder, new_work
+
+    if not config.since:
+        return config
+    try:
+        new_work(git_folder(root, path), config.since)
+    except HistoryError as exc:
+        _warn_once(f"warning: {exc}; checking every migration as new work")
+        return config.with_options(since=None)
+    return config
+
+
+def _prepare_since(filenames: list[str], since: str | None) -> None:
+    """Ask git about ``since`` in flake8's main process, for the project roots of the folders
+    and migration files flake8 was given: forked workers inherit the answer, so git runs once
+    per root and a failure is said once. Other files (an editor linting one model) cost nothing;
+    roots met only inside a folder are resolved by the workers that meet their migrations."""
+    for name in filenames or ["."]:
+        if name == "-":
+            continue
+        absolute = os.path.abspath(name)
+        if os.path.isdir(absolute):
+            root = find_root(absolute)
+            path = os.path.join(absolute, "__init__.py")  # any file of the folder: git runs there
+        else:
+            info = classify(absolute)
+            if info.kind is not FileKind.MIGRATION:
+                continue
+            root, path = info.root, absolute
+        config = _config_for(root)
+        _resolve_since(root, path, config.with_options(since=since) if since else config)
+
+
 class Plugin:
     name = "sentry-model-lint"
     version = __version__
@@ -103,6 +141,8 @@ class Plugin:
 
     #: flake8's ``--sml-large-tables`` (also ``sml-large-tables =`` in setup.cfg / .flake8)
     large_tables: tuple[str, ...] = ()
+    #: flake8's ``--sml-since`` (also ``sml-since =`` in setup.cfg / .flake8)
+    since: str | None = None
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
@@ -115,11 +155,22 @@ class Plugin:
             help="SML250: tables large enough that adding an index needs a post-deployment "
             "migration (default: [tool.sentry-model-lint] large-tables, else every table)",
         )
+        option_manager.add_option(
+            "--sml-since",
+            default="",
+            parse_from_config=True,
+            help="a git ref: migrations added since the merge-base of HEAD and it are new work, the "
+            "others shipped history that the SML2xx rules leave alone (default: [tool.sentry-model-lint] since)",
+        )
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
         tables = getattr(options, "sml_large_tables", None) or ()
         cls.large_tables = tuple(t.strip().lower() for t in tables if t.strip())
+        since = getattr(options, "sml_since", None)
+        cls.since = (since.strip() or None) if isinstance(since, str) else None
+        filenames = getattr(options, "filenames", None)
+        _prepare_since(list(filenames) if isinstance(filenames, (list, tuple)) else [], cls.since)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         if not isinstance(self.tree, ast.Module):
@@ -129,6 +180,10 @@ class Plugin:
         config = _config_for(info.root).with_options(select=("SML",), extend_select=(), ignore=())
         if self.large_tables:
             config = config.with_options(large_tables=self.large_tables)
+        if self.since:
+            config = config.with_options(since=self.since)
+        if config.since and info.kind is FileKind.MIGRATION:
+            config = _resolve_since(info.root, self.filename, config)
         baseline = _baseline_for(info.root, config)
         rel = os.path.relpath(os.path.abspath(self.filename), info.root).replace(os.sep, "/") if info.root else ""
         for violation in self._violations(self.tree, info, config, rel):
@@ -147,6 +202,11 @@ class Plugin:
                 cache = _RESULTS[key] = ResultsCache(info.root, "flake8\0" + key[1])
                 _flush_at_exit()
             fingerprint = scan_project(info.root).fingerprint() if config.project_index else ""
+            if config.since and info.kind is FileKind.MIGRATION:
+                from sentry_model_lint.history import since_stamp
+
+                # a migration's findings also depend on whether git counts it as new work
+                fingerprint += "\0" + since_stamp(info, config)
             text = "".join(self.lines).encode("utf-8", "surrogatepass")
             stamp = "sha1:" + hashlib.sha1(text).hexdigest()
             found = cache.get(rel, stamp, fingerprint)

@@ -186,6 +186,8 @@ def identifier_too_long(text: object) -> bool:
 # --- migrations ---------------------------------------------------------------------------------
 
 DJANGO_MIGRATION = "django.db.migrations.Migration"
+#: the class attributes that mark a post-deployment migration: today's name, then the 2023 one
+POST_DEPLOYMENT_FLAGS = ("is_post_deployment", "is_dangerous")
 CHECKED_MIGRATION = "sentry.new_migrations.migrations.CheckedMigration"
 TEST_MIGRATIONS = "sentry.testutils.cases.TestMigrations"
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from sentry_model_lint.capabilities import TODAY, Capabilities
 from sentry_model_lint.fixes.applier import Applier
 from sentry_model_lint.fixes.view import FixView
 from sentry_model_lint.rules.base import Fix, Violation, all_rules, get_rule
@@ -36,8 +37,11 @@ class FixResult:
     skipped: list[Violation] = field(default_factory=list)
 
 
-def apply_fixes(source: str, violations: list[Violation], *, unsafe: bool = False) -> FixResult:
-    """Fix what can be fixed among ``violations`` (findings reported for ``source``).
+def apply_fixes(
+    source: str, violations: list[Violation], *, unsafe: bool = False, capabilities: Capabilities = TODAY
+) -> FixResult:
+    """Fix what can be fixed among ``violations`` (findings reported for ``source``), naming
+    only what ``capabilities`` (the checkout's) provides.
 
     Returns the new source with the findings that were fixed and those that were skipped (no
     fix for the code, an unsafe fix without ``unsafe=True``, or a node without the exact shape
@@ -53,7 +57,7 @@ def apply_fixes(source: str, violations: list[Violation], *, unsafe: bool = Fals
     except Exception:  # SyntaxError, ValueError (null bytes), libcst's ParserSyntaxError, ...
         return unchanged
     try:
-        view = FixView(source, module)
+        view = FixView(source, module, capabilities)
     except Exception:  # metadata that libcst cannot compute: leave the file alone
         return unchanged
 

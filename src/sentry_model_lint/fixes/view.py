@@ -17,6 +17,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import BuiltinAssignment, ImportAssignment, MetadataWrapper, PositionProvider, ScopeProvider
 
+from sentry_model_lint.capabilities import TODAY, Capabilities
 from sentry_model_lint.fixes.edits import At
 from sentry_model_lint.fixes.shapes import alias_name, callee_name, dotted, import_module
 from sentry_model_lint.rules.base import Violation
@@ -59,7 +60,9 @@ class _Index(cst.CSTVisitor):
 class FixView:
     """Read-only questions about one module, for the rules' fixes (and the applier)."""
 
-    def __init__(self, source: str, module: cst.Module) -> None:
+    def __init__(self, source: str, module: cst.Module, capabilities: Capabilities = TODAY) -> None:
+        #: what the checkout provides: a fix names nothing else
+        self.capabilities = capabilities
         self.lines = re.split(r"\r\n|\r|\n", source)
         self.wrapper = MetadataWrapper(module)
         self.module = self.wrapper.module

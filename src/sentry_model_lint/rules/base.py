@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
+from sentry_model_lint.capabilities import TODAY, Capabilities
+
 if TYPE_CHECKING:
     from sentry_model_lint.config import Config
     from sentry_model_lint.facts import ModuleFacts
@@ -77,6 +79,8 @@ class Context:
     config: Config
     hierarchy: Hierarchy
     project: ProjectIndex | None = None  # None when project rules are off or undecidable
+    #: what the checkout provides (today's Sentry when there is no checkout to read)
+    capabilities: Capabilities = TODAY
 
 
 class Rule:
@@ -99,6 +103,9 @@ class Rule:
     example_path: ClassVar[str] = "src/sentry/models/example.py"
     #: project rules: the folder under ``fixtures/projects/`` whose bad/clean repositories show it
     fixture: ClassVar[str] = ""
+    #: what the rule's advice and fix need from the checkout (see ``Capabilities.satisfies``):
+    #: the rule stays silent on a checkout that lacks one
+    needs: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

@@ -89,6 +89,7 @@ def _target(snapshot: Snapshot) -> str:
 
 class DeleteWithoutPending(MigrationProjectRule):
     code = "SML401"
+    needs = ("DeletionAction",)
     name = "delete-without-pending"
     message = "`{target}` {problem}"
     summary = "`DELETE` with no earlier `MOVE_TO_PENDING` in the app's history; `MOVE_TO_PENDING` twice."
@@ -125,6 +126,7 @@ def _constrained_fk(field: FieldState) -> bool:
 
 class PendingNotReady(MigrationProjectRule):
     code = "SML402"
+    needs = ("DeletionAction",)
     name = "pending-not-ready"
     message = "`{target}` cannot move to pending: {problem}"
     summary = "`MOVE_TO_PENDING` of a NOT NULL field without `db_default`, or of a field/model with a constrained foreign key."
@@ -165,6 +167,7 @@ class PendingNotReady(MigrationProjectRule):
 
 class DeletedTableNotInRouter(MigrationProjectRule):
     code = "SML403"
+    needs = ("SafeDeleteModel",)
     name = "deleted-table-not-in-router"
     message = 'table `{table}` of deleted model `{model}` is missing from `historical_silo_assignments` in `{router}`: add `"{table}": SiloMode.CELL` (or its silo) there'
     summary = "`SafeDeleteModel` whose table is missing from the router's `historical_silo_assignments`."
@@ -470,8 +473,9 @@ class ModelNotExported(ModelProjectRule):
 
 class UnknownOutboxCategory(ModelProjectRule):
     code = "SML411"
+    needs = ("OutboxCategory",)
     name = "unknown-outbox-category"
-    message = "`OutboxCategory.{member}` is not a member of `OutboxCategory`: add it to the enum (`sentry/hybridcloud/outbox/category.py`) or use an existing one"
+    message = "`OutboxCategory.{member}` is not a member of `OutboxCategory`: add it to the enum (`{where}`) or use an existing one"
     summary = "`OutboxCategory.X` that is not a member of the `OutboxCategory` enum in the repository."
     why = "A replicated model's category is looked up when the model is imported; a name the enum does not define fails at import time."
     instead = "A member defined in `class OutboxCategory(IntEnum)`."
@@ -487,7 +491,8 @@ class UnknownOutboxCategory(ModelProjectRule):
         members = project.outbox_members
         if members is None or member in members:
             return
-        yield self.report(attr.line, attr.col, f"{entry.cls.name}.category", member=member)
+        where = ctx.capabilities.sources.get("OutboxCategory", "src/sentry/hybridcloud/outbox/category.py")
+        yield self.report(attr.line, attr.col, f"{entry.cls.name}.category", member=member, where=where)
 
 
 def _declared_fields(entry: ModelEntry) -> dict[str, tuple[int, int]] | None:

@@ -52,6 +52,7 @@ HINTS_APPS = frozenset({"sentry", "getsentry"})
 
 class RawRunSQL(MigrationRule):
     code = "SML240"
+    needs = ("SafeRunSQL",)
     fix = Fix.UNSAFE
     fix_title = "`RunSQL` -> `SafeRunSQL`, import added"
     name = "raw-run-sql"

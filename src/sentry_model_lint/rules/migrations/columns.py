@@ -37,6 +37,7 @@ def _added_field(op: OperationFact) -> Value | None:
 
 class AddFieldDefault(MigrationRule):
     code = "SML210"
+    needs = ("django>=5.0",)
     fix = Fix.SAFE
     fix_title = "A literal `default=` becomes `db_default=`"
     name = "add-field-default"
@@ -116,7 +117,7 @@ class Migration(CheckedMigration):
 class AddNotNullWithoutDbDefault(MigrationRule):
     code = "SML211"
     name = "add-not-null-column"
-    message = "`AddField` `{field}` adds a NOT NULL column without `db_default=`: Sentry refuses it; add `db_default=<value>` or `null=True`"
+    message = "`AddField` `{field}` adds a NOT NULL column{without}: Sentry refuses it; {advice}"
     summary = "`AddField` of a NOT NULL column without `db_default` (refused by Sentry at migrate time)."
     why = (
         "Adding a NOT NULL column without a database default fails on tables that already hold "
@@ -141,7 +142,11 @@ class AddNotNullWithoutDbDefault(MigrationRule):
             null = field.keyword("null")
             if null is not None and (null.is_true or null.kind != CONST):
                 continue
-            yield self.at_op(ctx, op, field=str_const(op.arg(1, "name")) or "?")
+            if ctx.capabilities.django_at_least(5, 0):
+                without, advice = " without `db_default=`", "add `db_default=<value>` or `null=True`"
+            else:  # no db_default before Django 5.0
+                without, advice = "", "add it with `null=True`"
+            yield self.at_op(ctx, op, field=str_const(op.arg(1, "name")) or "?", without=without, advice=advice)
 
 
 class DatabaseRename(MigrationRule):

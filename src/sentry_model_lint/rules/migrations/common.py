@@ -89,6 +89,8 @@ def plan_safe_operation(
 
     module, name = split(new)
     state_module, action = split(DELETION_ACTION)
+    if not view.capabilities.has(name) or (pending and not view.capabilities.has(action)):
+        return None  # the checkout has no such operation: the finding's advice says what to do
     call = view.operation(violation, old)
     if call is None or has_star(call):
         return None

@@ -40,7 +40,7 @@ class PlainRemoveField(MigrationRule):
     fix = Fix.UNSAFE
     fix_title = "`SafeRemoveField(..., deletion_action=DeletionAction.MOVE_TO_PENDING)`, imports added"
     name = "plain-remove-field"
-    message = "plain `RemoveField` drops `{target}` while deployed code may still read it: use `SafeRemoveField(..., deletion_action=DeletionAction.MOVE_TO_PENDING)` first, then `DeletionAction.DELETE` in a later migration"
+    message = "plain `RemoveField` drops `{target}` while deployed code may still read it: {advice}"
     summary = "Plain `RemoveField` (use `SafeRemoveField` with the pending phase)."
     why = (
         "Dropping a column in the same deploy that removes its code breaks the servers still "
@@ -84,7 +84,8 @@ class Migration(CheckedMigration):
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
         for op in db_ops(migration, REMOVE_FIELD):
             model, name = str_const(op.arg(0, "model_name")), str_const(op.arg(1, "name"))
-            yield self.at_op(ctx, op, target=f"{model}.{name}" if model and name else "the column")
+            target = f"{model}.{name}" if model and name else "the column"
+            yield self.at_op(ctx, op, target=target, advice=_advice(ctx, "SafeRemoveField", "RemoveField", "column"))
 
     def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
         return plan_safe_operation(view, violation, self.code, "RemoveField", SAFE_REMOVE_FIELD, pending=True)
@@ -95,7 +96,7 @@ class PlainDeleteModel(MigrationRule):
     fix = Fix.UNSAFE
     fix_title = "`SafeDeleteModel(..., deletion_action=DeletionAction.MOVE_TO_PENDING)`, imports added"
     name = "plain-delete-model"
-    message = "plain `DeleteModel` drops table of `{target}` while deployed code may still use it: use `SafeDeleteModel(..., deletion_action=DeletionAction.MOVE_TO_PENDING)` first, then `DeletionAction.DELETE` in a later migration"
+    message = "plain `DeleteModel` drops table of `{target}` while deployed code may still use it: {advice}"
     summary = "Plain `DeleteModel` (use `SafeDeleteModel` with the pending phase)."
     why = (
         "Dropping a table in the deploy that removes its model breaks servers still running the "
@@ -133,10 +134,22 @@ class Migration(CheckedMigration):
 
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
         for op in db_ops(migration, DELETE_MODEL):
-            yield self.at_op(ctx, op, target=str_const(op.arg(0, "name")) or "the model")
+            target = str_const(op.arg(0, "name")) or "the model"
+            yield self.at_op(ctx, op, target=target, advice=_advice(ctx, "SafeDeleteModel", "DeleteModel", "table"))
 
     def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
         return plan_safe_operation(view, violation, self.code, "DeleteModel", SAFE_DELETE_MODEL, pending=True)
+
+
+def _advice(ctx: Context, safe: str, plain: str, what: str) -> str:
+    """The two-deploy removal, in the checkout's terms: Sentry's safe operation where it has one,
+    Django's state-only removal before that (2023 and earlier)."""
+    if ctx.capabilities.has(safe) and ctx.capabilities.has("DeletionAction"):
+        return f"use `{safe}(..., deletion_action=DeletionAction.MOVE_TO_PENDING)` first, then `DeletionAction.DELETE` in a later migration"
+    return (
+        f"remove it from Django's state only first (`migrations.SeparateDatabaseAndState(state_operations=[migrations.{plain}(...)])`), "
+        f"deploy, then drop the {what} in a later migration"
+    )
 
 
 def _deletion_action(op: OperationFact) -> str | None:
@@ -148,6 +161,7 @@ def _deletion_action(op: OperationFact) -> str | None:
 
 class MissingDeletionAction(MigrationRule):
     code = "SML222"
+    needs = ("DeletionAction",)
     name = "missing-deletion-action"
     message = "`{kind}` {problem}: pass `deletion_action=DeletionAction.MOVE_TO_PENDING` (first deploy) or `DeletionAction.DELETE` (after it)"
     summary = "`SafeRemoveField` / `SafeDeleteModel` without `deletion_action=DeletionAction.MOVE_TO_PENDING|DELETE`."
@@ -184,6 +198,7 @@ def _deletion_target(op: OperationFact) -> tuple[str, ...] | None:
 
 class PendingAndDeleteTogether(MigrationRule):
     code = "SML223"
+    needs = ("DeletionAction",)
     name = "pending-and-delete-together"
     message = "`{target}` is moved to pending and deleted in the same migration: the `MOVE_TO_PENDING` migration must deploy first; put `DELETE` in a later migration"
     summary = "`MOVE_TO_PENDING` and `DELETE` for the same target in one migration."

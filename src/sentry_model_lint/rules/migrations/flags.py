@@ -15,6 +15,7 @@ from sentry_model_lint.values import CONST, NAME
 from sentry_model_lint.vocab import (
     CHECKED_MIGRATION,
     DJANGO_MIGRATION,
+    POST_DEPLOYMENT_FLAGS,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ POST_DEPLOYMENT_COMMENT = (
 
 class NotCheckedMigration(MigrationRule):
     code = "SML201"
+    needs = ("CheckedMigration",)
     name = "migration-not-checked"
     message = "`Migration` is based on `{base}`: base it on `CheckedMigration` from `sentry.new_migrations.migrations`"
     summary = "`Migration` not based on `CheckedMigration`."
@@ -75,6 +77,7 @@ class Migration(migrations.Migration):  # expect: SML201
 
 class MissingPostDeployment(MigrationRule):
     code = "SML202"
+    needs = ("CheckedMigration",)
     fix = Fix.SAFE
     fix_title = "Insert the standard comment block and `is_post_deployment = False`"
     name = "missing-is-post-deployment"
@@ -132,14 +135,19 @@ class Migration(CheckedMigration):
     )
 
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
-        if "is_dangerous" in migration.attrs:
+        flags = ctx.capabilities.post_deployment_flags
+        if "is_dangerous" in migration.attrs and "is_post_deployment" in flags:
             return  # SML203 asks for the rename
-        attr = migration.attrs.get("is_post_deployment")
-        if attr is None or attr.value is None:
+        # the flag the checkout's migration runner reads (is_post_deployment today, is_dangerous
+        # in 2023 checkouts)
+        flag = next((f for f in POST_DEPLOYMENT_FLAGS if f in flags and f in migration.attrs), None)
+        attr = migration.attrs.get(flag) if flag is not None else None
+        if flag is None or attr is None or attr.value is None:
+            flag = ctx.capabilities.post_deployment_flag
             yield self.at_class(
                 ctx,
                 migration,
-                problem="`Migration` has no `is_post_deployment`: add `is_post_deployment = False` (True for migrations that run by hand after the deploy)",
+                problem=f"`Migration` has no `{flag}`: add `{flag} = False` (True for migrations that run by hand after the deploy)",
             )
             return
         value = attr.value
@@ -147,8 +155,8 @@ class Migration(CheckedMigration):
             yield self.report(
                 attr.line,
                 attr.col,
-                f"{ctx.facts.info.stem}:is_post_deployment",
-                problem=f"`is_post_deployment` must be `True` or `False`, not {value.const!r}",
+                f"{ctx.facts.info.stem}:{flag}",
+                problem=f"`{flag}` must be `True` or `False`, not {value.const!r}",
             )
 
     def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
@@ -164,11 +172,14 @@ class Migration(CheckedMigration):
             return None  # a value that is not a bool, an annotation, or the legacy name
         if not view.once(self.code, cls):
             return []
-        return [e.InsertStatement(view.at(cls.body), "is_post_deployment = False", POST_DEPLOYMENT_COMMENT)]
+        flag = view.capabilities.post_deployment_flag
+        comment = (POST_DEPLOYMENT_COMMENT[0].replace("is_post_deployment", flag), *POST_DEPLOYMENT_COMMENT[1:])
+        return [e.InsertStatement(view.at(cls.body), f"{flag} = False", comment)]
 
 
 class LegacyIsDangerous(MigrationRule):
     code = "SML203"
+    needs = ("reads:is_post_deployment",)
     fix = Fix.SAFE
     fix_title = "Rename `is_dangerous` to `is_post_deployment`"
     name = "legacy-is-dangerous"
@@ -238,6 +249,7 @@ class Migration(CheckedMigration):
 
 class UncheckedOutsideSquash(MigrationRule):
     code = "SML204"
+    needs = ("CheckedMigration",)
     name = "checked-false"
     message = "`checked = False` turns off Sentry's migration safety checks: remove it (only squashed migrations may set it)"
     summary = "`checked = False` outside a squashed migration."

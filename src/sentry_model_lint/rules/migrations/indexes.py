@@ -47,7 +47,7 @@ def _created_models(migration: MigrationFact) -> set[str]:
 class IndexOnExistingTable(MigrationRule):
     code = "SML250"
     name = "index-not-post-deployment"
-    message = "`{kind}` builds an index on the existing table of `{model}` during the deploy: if the table is large, set `is_post_deployment = True` (a long index build outlasts the 5 s timeout); list your large tables in `large-tables` to narrow this rule"
+    message = "`{kind}` builds an index on the existing table of `{model}` during the deploy: if the table is large, set `{flag} = True` (a long index build outlasts the 5 s timeout); list your large tables in `large-tables` to narrow this rule"
     summary = "`AddIndex` / unique `AddConstraint` on an existing table while `is_post_deployment = False`."
     why = (
         "Building an index reads the whole table. On a large table that takes longer than the "
@@ -73,9 +73,10 @@ class IndexOnExistingTable(MigrationRule):
     )
 
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
-        post = migration.attr_value("is_post_deployment")
-        if post is not None and (post.is_true or post.kind != CONST):
-            return
+        for flag in ctx.capabilities.post_deployment_flags:  # is_dangerous in older checkouts
+            post = migration.attr_value(flag)
+            if post is not None and (post.is_true or post.kind != CONST):
+                return
         created = _created_models(migration)
         app = ctx.facts.info.app_folder or ""
         large = set(ctx.config.large_tables)
@@ -89,7 +90,7 @@ class IndexOnExistingTable(MigrationRule):
                 continue
             if large and not ({f"{app}_{model.lower()}", f"{app}.{model.lower()}"} & large):
                 continue
-            yield self.at_op(ctx, op, kind=op.kind, model=model)
+            yield self.at_op(ctx, op, kind=op.kind, model=model, flag=ctx.capabilities.post_deployment_flag)
 
 
 def _sql_texts(op: OperationFact) -> Iterator[str]:

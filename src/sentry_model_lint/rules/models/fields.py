@@ -260,6 +260,7 @@ class Widget(Model):
 
 class LegacyJSONField(ModelRule):
     code = "SML131"
+    needs = ("django>=3.1",)
     name = "legacy-json-field"
     message = "`{field}` uses the legacy text-backed `{kind}`: use Django's `models.JSONField()` (jsonb) for new columns"
     summary = "Legacy text-backed `sentry.db.models.fields.jsonfield.JSONField` / `LegacyTextJSONField`."
@@ -310,6 +311,7 @@ class Widget(Model):
 
 class DefaultFieldsModelExistingOnNewModel(ModelRule):
     code = "SML132"
+    needs = ("DefaultFieldsModelExisting",)
     name = "default-fields-model-existing"
     message = "`{model}` is a new model based on `DefaultFieldsModelExisting`: use `DefaultFieldsModel`"
     summary = "`DefaultFieldsModelExisting` on a model that has no `CreateModel` in its app's history (needs the project index)."
@@ -362,6 +364,7 @@ def _count_or_id_name(name: str) -> bool:
 
 class UnboundedInteger(ModelRule):
     code = "SML133"
+    needs = ("BoundedBigIntegerField",)
     fix = Fix.SAFE
     fix_title = "`BigIntegerField` -> `BoundedBigIntegerField` (import added)"
     name = "unbounded-integer"

@@ -29,7 +29,7 @@ HCFK_ON_DELETE = frozenset({"CASCADE", "SET_NULL", "DO_NOTHING"})
 class PlainForeignKey(ModelRule):
     code = "SML110"
     name = "plain-foreign-key"
-    message = "plain Django `{kind}` on `{model}.{field}`: use `FlexibleForeignKey` for a target in the same silo, `HybridCloudForeignKey` across silos"
+    message = "plain Django `{kind}` on `{model}.{field}`: {advice}"
     summary = "Plain Django `ForeignKey` / `OneToOneField` in a Sentry model."
     why = (
         "`FlexibleForeignKey` and `HybridCloudForeignKey` plug into Sentry's deletion framework "
@@ -67,6 +67,9 @@ class Widget(Model):
                 continue
             for field in model_fields(info):
                 if field.ref in (DJANGO_FK, DJANGO_O2O):
+                    advice = "use `FlexibleForeignKey`"
+                    if ctx.capabilities.has("HybridCloudForeignKey"):
+                        advice += " for a target in the same silo, `HybridCloudForeignKey` across silos"
                     yield self.report(
                         field.call.line,
                         field.call.col,
@@ -74,6 +77,7 @@ class Widget(Model):
                         kind=last_part(field.ref),
                         model=info.cls.name,
                         field=field.name,
+                        advice=advice,
                     )
 
 

@@ -115,10 +115,12 @@ class Widget(Model):
 
 class IndexTogether(ModelRule):
     code = "SML121"
+    needs = ("django>=4.2",)
     name = "index-together"
     message = '`Meta.index_together` on `{model}` was removed in Django 5.1: use `Meta.indexes = [models.Index(fields=[...], name="...")]`'
     summary = "`Meta.index_together` (removed in Django 5.1)."
     why = "Django 5.1 removed `index_together`; a model that still sets it fails to load."
+    notes = "On a checkout pinned below Django 4.2, where `index_together` is not yet deprecated, the rule is silent."
     instead = '`indexes = [models.Index(fields=["project", "status"], name="sentry_widget_proj_status_idx")]`'
     valid = (
         example(

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 class MissingRelocationScope(ModelRule):
     code = "SML101"
+    needs = ("RelocationScope",)
     name = "missing-relocation-scope"
     message = "model `{model}` has no `__relocation_scope__`: set `__relocation_scope__ = RelocationScope.Organization` (customer data) or `RelocationScope.Excluded`"
     summary = "Concrete Sentry model without `__relocation_scope__`."
@@ -91,6 +92,7 @@ class Widget(DefaultFieldsModel):  # expect: SML101
 
 class InvalidRelocationScope(ModelRule):
     code = "SML102"
+    needs = ("RelocationScope",)
     name = "invalid-relocation-scope"
     message = "`__relocation_scope__` of `{model}` {problem}"
     summary = "`__relocation_scope__` that is not a `RelocationScope` member or a set of them."
@@ -198,6 +200,7 @@ class Note(Model):
 
 class SetScopeWithoutOverride(ModelRule):
     code = "SML103"
+    needs = ("RelocationScope",)
     name = "set-scope-without-override"
     message = "model `{model}` has a set of relocation scopes but no `get_relocation_scope()` override: add one that picks the scope per instance"
     summary = "Set-valued `__relocation_scope__` without a `get_relocation_scope()` override."
@@ -251,6 +254,7 @@ class Token(Model):
 
 class LegacyExportFlag(ModelRule):
     code = "SML104"
+    needs = ("RelocationScope",)
     fix = Fix.SAFE
     fix_title = "Replace the legacy flag with `__relocation_scope__ = RelocationScope.Excluded` (for `False`)"
     name = "legacy-export-flag"

@@ -15,9 +15,8 @@ from sentry_model_lint.rules.models.common import (
 )
 from sentry_model_lint.values import NAME
 from sentry_model_lint.vocab import (
-    LEGACY_SILO_DECORATORS,
-    LEGACY_SILO_NAMES,
     REPLICATED_CONTROL,
+    SILO_DECORATOR_MODES,
     SILO_MODULES,
 )
 
@@ -29,7 +28,8 @@ if TYPE_CHECKING:
 class MissingSiloDecorator(ModelRule):
     code = "SML105"
     name = "missing-silo-decorator"
-    message = "model `{model}` has no silo decorator: add `@cell_silo_model` (the default) or `@control_silo_model`"
+    message = "model `{model}` has no silo decorator: add {advice}"
+    needs = ("silo-decorators",)
     summary = "Concrete Sentry model without a silo decorator."
     why = (
         "Every Sentry model lives in one silo; the decorator records it, guards queries made from "
@@ -61,13 +61,15 @@ class Widget(Model):  # expect: SML105
                 continue
             if any(silo_modes(d) != frozenset() for d in info.cls.decorators):
                 continue
-            yield self.report(info.cls.line, info.cls.col, model_symbol(info.cls), model=info.cls.name)
+            advice = ctx.capabilities.silo_advice()
+            yield self.report(info.cls.line, info.cls.col, model_symbol(info.cls), model=info.cls.name, advice=advice)
 
 
 class LegacySiloDecorator(ModelRule):
     code = "SML106"
     fix = Fix.SAFE
-    fix_title = "Rename the decorator, and its import, to `cell_silo_model` / `control_silo_model`"
+    fix_title = "Rename the decorator, and its import, to the checkout's current name (`cell_silo_model` / `control_silo_model` today)"
+    needs = ("silo-decorators",)
     name = "legacy-silo-decorator"
     message = "`{old}` is a legacy silo name: use `@{new}`"
     summary = "Legacy silo decorator name (`region_silo_model`, `*_only_model`)."
@@ -113,13 +115,12 @@ class Widget(Model):
     def check(self, ctx: Context) -> Iterator[Violation]:
         for cls in ctx.facts.classes:
             for decorator in cls.decorators:
-                if decorator.kind == NAME and decorator.ref is not None and decorator.ref in LEGACY_SILO_DECORATORS:
+                if decorator.kind != NAME or decorator.ref not in SILO_DECORATOR_MODES:
+                    continue
+                new = ctx.capabilities.current_silo_name(last_part(decorator.ref))
+                if new is not None:
                     yield self.report(
-                        decorator.line,
-                        decorator.col,
-                        f"{cls.name}@{last_part(decorator.ref)}",
-                        old=decorator.text,
-                        new=LEGACY_SILO_DECORATORS[decorator.ref],
+                        decorator.line, decorator.col, f"{cls.name}@{last_part(decorator.ref)}", old=decorator.text, new=new
                     )
 
     def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
@@ -132,13 +133,18 @@ class Widget(Model):
         decorator = view.parent(node) if node is not None else None
         if node is None or not isinstance(decorator, cst.Decorator) or decorator.decorator is not node or node.lpar:
             return None
-        if isinstance(node, cst.Attribute) and node.attr.value in LEGACY_SILO_NAMES and dotted(node):
+        current = view.capabilities.current_silo_name
+        if isinstance(node, cst.Attribute) and dotted(node):
+            new = current(node.attr.value)
+            if new is None:
+                return None
             if not view.once(self.code, node):
                 return []
-            return [e.Rename(view.at(node.attr), LEGACY_SILO_NAMES[node.attr.value])]
-        if not (isinstance(node, cst.Name) and node.value in LEGACY_SILO_NAMES):
+            return [e.Rename(view.at(node.attr), new)]
+        new = current(node.value) if isinstance(node, cst.Name) else None
+        if not isinstance(node, cst.Name) or new is None:
             return None
-        old, new = node.value, LEGACY_SILO_NAMES[node.value]
+        old = node.value
         found = view.assignments(old, node)
         if len(found) != 1 or not view.top_import_from(found[0], SILO_MODULES, old):
             return None
@@ -152,6 +158,7 @@ class Widget(Model):
 
 class ReplicatedWithoutCategory(ModelRule):
     code = "SML107"
+    needs = ("OutboxCategory",)
     name = "replicated-without-category"
     message = "replicated model `{model}` has no outbox `category`: set `category = OutboxCategory.<NAME>`"
     summary = "Concrete replicated model without `category = OutboxCategory.X`."
