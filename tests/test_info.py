@@ -65,3 +65,25 @@ def test_info_reads_a_checkout_and_its_overrides(tmp_path: Path, capsys) -> None
 def test_info_on_a_missing_path_is_a_usage_error(tmp_path: Path, capsys) -> None:
     code, _, err = run(capsys, "info", str(tmp_path / "missing"))
     assert code == 2 and "no such file or directory" in err
+
+
+def test_cached_results_follow_the_checkouts_django_pin(tmp_path: Path, capsys) -> None:
+    """SML210 needs Django 5.0: the results cache must not replay findings across an upgrade."""
+    base = tmp_path / "src" / "sentry" / "db" / "models" / "base.py"
+    base.parent.mkdir(parents=True)
+    base.write_text('__all__ = ("cell_silo_model",)\ncell_silo_model = ModelSiloLimit(SiloMode.CELL)\n')
+    (tmp_path / "pyproject.toml").write_text("[tool.sentry-model-lint]\nproject-index = false\n")
+    pin = tmp_path / "requirements-base.txt"
+    pin.write_text("Django>=3.2.20,<4\n")
+    migration = tmp_path / "src" / "sentry" / "migrations" / "1001_add_flag.py"
+    migration.parent.mkdir(parents=True)
+    migration.write_text(
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    operations = [migrations.AddField('widget', 'on', models.BooleanField(default=True, null=True))]\n"
+    )
+    args = ("check", "--select", "SML210", "--format", "json", str(migration))
+    assert run(capsys, *args)[0] == 0  # Django 3.2: no db_default to recommend
+    pin.write_text("Django>=5.2.1,<5.3\n")
+    code, out, _ = run(capsys, *args)
+    assert code == 1 and [f["code"] for f in json.loads(out)] == ["SML210"]

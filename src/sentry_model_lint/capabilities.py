@@ -16,6 +16,7 @@ what detection got wrong.
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -244,6 +245,31 @@ def for_root(root: str | None, overrides: Mapping[str, Any] | None = None) -> Ca
     return with_overrides(caps, overrides or {})
 
 
+_STAMPS: dict[str, str] = {}
+
+
+def stamp(root: str) -> str:
+    """Changes whenever a file capabilities are read from changes (size and modification time),
+    so cached results follow an upgrade of Django or of Sentry's migration framework."""
+    if root not in _STAMPS:
+        files = sorted({BASE, *FLAG_READERS, *DJANGO_PINS, *(p for paths in KNOWN.values() for p in paths)})
+        parts = []
+        for rel in files:
+            try:
+                st = os.stat(os.path.join(root, rel))
+            except OSError:
+                continue
+            parts.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
+        _STAMPS[root] = hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+    return _STAMPS[root]
+
+
+def forget() -> None:
+    """Drop what was read (a long-lived process whose checkout changed)."""
+    _CACHE.clear()
+    _STAMPS.clear()
+
+
 def detect(root: str) -> Capabilities:
     """Read the checkout at ``root``; today's Sentry when it is not a Sentry checkout."""
     base = os.path.join(root, BASE)
@@ -331,7 +357,11 @@ def _silo_decorators(tree: ast.Module | None) -> set[str]:
         target, value = stmt.targets[0].id, stmt.value
         if target == "__all__" and isinstance(value, (ast.Tuple, ast.List)):
             exported = {e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
-        elif (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("ModelSiloLimit", "ModelAvailableOn")) or (isinstance(value, ast.Name) and value.id in defined):
+        elif (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id in ("ModelSiloLimit", "ModelAvailableOn")
+        ) or (isinstance(value, ast.Name) and value.id in defined):
             defined.add(target)
     found = defined if exported is None else defined & exported
     return {n for n in found if n in SILO_DECORATORS}

@@ -20,6 +20,8 @@ from typing import NoReturn
 from sentry_model_lint import __version__
 from sentry_model_lint.baseline import Baseline, Key, key_of
 from sentry_model_lint.cache import ResultsCache, file_stamp
+from sentry_model_lint.capabilities import forget as forget_capabilities
+from sentry_model_lint.capabilities import stamp as capabilities_stamp
 from sentry_model_lint.config import Config, ConfigError, load_for_root, parse_codes
 from sentry_model_lint.discover import Walker, exclusion_spec
 from sentry_model_lint.files import write_atomically
@@ -120,9 +122,9 @@ class Run:
         if root not in self.results:
             self.results[root] = ResultsCache(root, repr(config))
         cache = self.results[root]
-        fingerprint = ""
+        fingerprint = "caps:" + capabilities_stamp(root)  # advice follows the checkout's capabilities
         if config.project_index:
-            fingerprint = scan_project(root).fingerprint()
+            fingerprint += "\0" + scan_project(root).fingerprint()
         return cache, fingerprint
 
     def resolve_since(self, root: str | None, path: str, config: Config) -> None:
@@ -321,6 +323,7 @@ def run_check(args: argparse.Namespace) -> int:
 def _reset_indexes() -> None:
     """Start from fresh project scans and indexes (the files may have changed since)."""
     forget_scans()
+    forget_capabilities()
     project = sys.modules.get("sentry_model_lint.project")
     if project is not None:
         project.reset_indexes()

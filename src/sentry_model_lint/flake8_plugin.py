@@ -114,7 +114,7 @@ def _prepare_since(filenames: list[str], since: str | None) -> None:
     and migration files flake8 was given: forked workers inherit the answer, so git runs once
     per root and a failure is said once. Other files (an editor linting one model) cost nothing;
     roots met only inside a folder are resolved by the workers that meet their migrations."""
-    for name in filenames or ["."]:
+    for name in filenames:
         if name == "-":
             continue
         absolute = os.path.abspath(name)
@@ -170,7 +170,8 @@ class Plugin:
         since = getattr(options, "sml_since", None)
         cls.since = (since.strip() or None) if isinstance(since, str) else None
         filenames = getattr(options, "filenames", None)
-        _prepare_since(list(filenames) if isinstance(filenames, (list, tuple)) else [], cls.since)
+        if isinstance(filenames, (list, tuple)):
+            _prepare_since(list(filenames) or ["."], cls.since)  # no path: flake8 checks "."
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         if not isinstance(self.tree, ast.Module):
@@ -201,7 +202,12 @@ class Plugin:
             if cache is None:
                 cache = _RESULTS[key] = ResultsCache(info.root, "flake8\0" + key[1])
                 _flush_at_exit()
-            fingerprint = scan_project(info.root).fingerprint() if config.project_index else ""
+            from sentry_model_lint.capabilities import stamp as capabilities_stamp
+
+            # advice follows what the checkout provides (its Django pin, Sentry's framework)
+            fingerprint = "caps:" + capabilities_stamp(info.root)
+            if config.project_index:
+                fingerprint += "\0" + scan_project(info.root).fingerprint()
             if config.since and info.kind is FileKind.MIGRATION:
                 from sentry_model_lint.history import since_stamp
 

@@ -475,7 +475,9 @@ class UnknownOutboxCategory(ModelProjectRule):
     code = "SML411"
     needs = ("OutboxCategory",)
     name = "unknown-outbox-category"
-    message = "`OutboxCategory.{member}` is not a member of `OutboxCategory`: add it to the enum (`{where}`) or use an existing one"
+    message = (
+        "`OutboxCategory.{member}` is not a member of `OutboxCategory`: add it to the enum (`{where}`) or use an existing one"
+    )
     summary = "`OutboxCategory.X` that is not a member of the `OutboxCategory` enum in the repository."
     why = "A replicated model's category is looked up when the model is imported; a name the enum does not define fails at import time."
     instead = "A member defined in `class OutboxCategory(IntEnum)`."

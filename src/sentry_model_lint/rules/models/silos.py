@@ -68,7 +68,9 @@ class Widget(Model):  # expect: SML105
 class LegacySiloDecorator(ModelRule):
     code = "SML106"
     fix = Fix.SAFE
-    fix_title = "Rename the decorator, and its import, to the checkout's current name (`cell_silo_model` / `control_silo_model` today)"
+    fix_title = (
+        "Rename the decorator, and its import, to the checkout's current name (`cell_silo_model` / `control_silo_model` today)"
+    )
     needs = ("silo-decorators",)
     name = "legacy-silo-decorator"
     message = "`{old}` is a legacy silo name: use `@{new}`"
