@@ -10,7 +10,9 @@ today's. In the 2023 one no finding, and no fix, may name what that checkout lac
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
+import io
 import json
 import os
 import re
@@ -25,8 +27,8 @@ import pytest
 from marks import FIXTURES, marks_of
 from sentry_model_lint.capabilities import KNOWN, TODAY, detect, for_root, parse_overrides, with_overrides
 from sentry_model_lint.cli import main
-from sentry_model_lint.config import ConfigError, from_mapping, load_for_root
-from sentry_model_lint.engine import capabilities_for
+from sentry_model_lint.config import Config, ConfigError, from_mapping, load_for_root
+from sentry_model_lint.engine import capabilities_for, lint_file
 from sentry_model_lint.paths import classify
 
 ERA_2023 = FIXTURES / "projects" / "era_2023"
@@ -493,9 +495,6 @@ def doors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, set[F
 
 
 def _cli_quietly(root: Path) -> set[Finding]:
-    import contextlib
-    import io
-
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(["check", "--no-cache", "--select", "SML", "--format", "json", str(root)])
@@ -540,24 +539,10 @@ def _offending(findings: set[Finding]) -> list[str]:
     return [f"{path}:{line} {code} {message}" for path, line, _, code, message in sorted(findings) if missing_names(message)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: SML106 on `@region_silo_model` / `@cell_silo_model` in a 2023 checkout says "
-    "'`region_silo_model` is a legacy silo name: use `@region_silo_only_model`' (and the same for "
-    "`cell_silo_model`): the message names the decorator the checkout lacks, and calls a newer name legacy",
-)
 @pytest.mark.parametrize("door", ["cli", "flake8"])
 def test_era_2023_findings_name_nothing_the_checkout_lacks(doors: dict[str, dict[str, set[Finding]]], door: str) -> None:
-    offending = _offending(doors["era_2023"][door])
-    assert not offending, "\n".join(offending)
-
-
-@pytest.mark.parametrize("door", ["cli", "flake8"])
-def test_era_2023_findings_besides_sml106_name_nothing_the_checkout_lacks(
-    doors: dict[str, dict[str, set[Finding]]], door: str
-) -> None:
     findings = doors["era_2023"][door]
-    offending = _offending({f for f in findings if f[3] != "SML106"})
+    offending = _offending(findings)
     assert not offending, "\n".join(offending)
     codes = {f[3] for f in findings}
     # the rules whose advice needs what 2023 lacks stay silent; the others adapt their advice
@@ -621,9 +606,6 @@ def added_lines(before: dict[str, str], after: dict[str, str]) -> dict[str, list
 
 
 def run_fix(root: Path, *extra: str) -> tuple[int, str]:
-    import contextlib
-    import io
-
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(["check", "--no-cache", "--select", "SML", "--unsafe-fixes", *extra, str(root)])
@@ -722,3 +704,29 @@ def test_era_2023_after_the_fixes_names_nothing_it_lacks(tmp_path: Path, capsys)
     offending = [f"{f['path']}:{f['line']} {f['code']} {f['message']}" for f in findings if missing_names(str(f["message"]))]
     assert not offending, "\n".join(offending)
     assert "SML106" not in {f["code"] for f in findings}  # renamed to the checkout's own decorators
+
+
+def test_sml108_names_the_checkouts_silo_decorators(tmp_path: Path) -> None:
+    """A replicated control model in the cell (region) silo: the advice uses the era's names."""
+    base = tmp_path / "src" / "sentry" / "db" / "models" / "base.py"
+    base.parent.mkdir(parents=True)
+    base.write_text(
+        '__all__ = ("control_silo_only_model", "region_silo_only_model")\n'
+        "control_silo_only_model = ModelSiloLimit(SiloMode.CONTROL)\n"
+        "region_silo_only_model = ModelSiloLimit(SiloMode.REGION)\n"
+    )
+    (tmp_path / "pyproject.toml").write_text("[tool.sentry-model-lint]\nproject-index = false\n")
+    model = tmp_path / "src" / "sentry" / "models" / "token.py"
+    model.parent.mkdir(parents=True)
+    model.write_text(
+        "from sentry.db.models import region_silo_only_model\n"
+        "from sentry.db.models.outboxes import ReplicatedControlModel\n\n\n"
+        "@region_silo_only_model\n"
+        "class Token(ReplicatedControlModel):\n"
+        "    pass\n"
+    )
+    config = Config(select=("SML108",), project_index=False)
+    found = [v for v in lint_file(str(model), config).violations if v.code == "SML108"]
+    assert len(found) == 1
+    assert "region silo: use `@control_silo_only_model`" in found[0].message
+    assert not missing_names(found[0].message)

@@ -7,6 +7,7 @@ repositories in temporary folders.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -454,3 +455,19 @@ def test_a_squash_and_what_follows_are_still_checked() -> None:
     assert not history.is_history(after, config, project)
     assert history.is_history(classify(str(SQUASH_MIGRATIONS / "0002_widget_remove_color.py")), config, project)
     assert not history.is_history(classify(str(SQUASH_MIGRATIONS / "0002_widget_remove_color.py")), config, None)
+
+
+def test_sml407_leaves_shipped_migrations_alone(tmp_path: Path, capsys) -> None:
+    """A test cannot be added for a migration that shipped: SML407 judges new work only."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "projects" / "sml407_run_python_without_test" / "bad", repo)
+    args = ["check", "--select", "SML407", "--format", "json", "--no-cache", str(repo)]
+    assert main(args) == 1
+    assert sorted(Path(f["path"]).name for f in json.loads(capsys.readouterr().out)) == [
+        "0002_backfill_widget_note.py",
+        "0003_backfill_widget_name.py",
+    ]
+    config = repo / "pyproject.toml"
+    config.write_text(config.read_text() + '\n[tool.sentry-model-lint.history-floor]\nsentry = "0002"\n')
+    assert main(args) == 1
+    assert [Path(f["path"]).name for f in json.loads(capsys.readouterr().out)] == ["0003_backfill_widget_name.py"]

@@ -15,6 +15,9 @@ def _fix_line(rule: Rule) -> str:
     return f"Fix: {rule.fix_title} ({kind})"
 
 
+HISTORY_LINE = "Shipped migrations (squashed away, older than `since`, at or below `history-floor`) are left alone"
+
+
 def _needs_line(rule: Rule) -> str:
     """What the rule needs from the checkout; it stays silent on a checkout that lacks it."""
     return "Needs: " + ", ".join(f"`{n}`" for n in rule.needs) + " (silent on a checkout without it)" if rule.needs else ""
@@ -41,6 +44,7 @@ def render_rule(rule: Rule) -> str:
         f"Default: {'on' if rule.default_on else 'off (enable with --select ' + rule.code + ')'}",
         _fix_line(rule),
         *([_needs_line(rule)] if rule.needs else []),
+        *([HISTORY_LINE] if rule.new_work_only else []),
         "",
         "Why",
         "  " + rule.why,
@@ -99,6 +103,8 @@ def render_rules_markdown() -> str:
         out.append(f"- {_fix_line(rule)}")
         if rule.needs:
             out.append(f"- {_needs_line(rule)}")
+        if rule.new_work_only:
+            out.append(f"- {HISTORY_LINE}")
         out += ["", f"**Why.** {rule.why}", "", f"**Use instead.** {rule.instead}", ""]
         if rule.notes:
             out += [f"**Notes.** {rule.notes}", ""]

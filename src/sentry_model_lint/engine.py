@@ -79,8 +79,8 @@ def run_rules(
     if project is None:
         families = families - {Family.PROJECT}
     rules = selected_rules(config, families)
-    if any(rule.family is Family.MIGRATION for rule in rules) and is_history(info or facts.info, config, project):
-        rules = [rule for rule in rules if rule.family is not Family.MIGRATION]  # shipped: cross-file rules only
+    if any(rule.new_work_only for rule in rules) and is_history(info or facts.info, config, project):
+        rules = [rule for rule in rules if not rule.new_work_only]  # shipped: what reads it as history only
     if not rules:
         return []
     capabilities = capabilities_for(facts.info, config)

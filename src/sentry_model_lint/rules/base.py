@@ -106,6 +106,9 @@ class Rule:
     #: what the rule's advice and fix need from the checkout (see ``Capabilities.satisfies``):
     #: the rule stays silent on a checkout that lacks one
     needs: ClassVar[tuple[str, ...]] = ()
+    #: the rule judges a migration itself, so it leaves shipped ones (squashed away, older than
+    #: ``since``, at or below ``history-floor``) alone: every SML2xx rule, and SML407
+    new_work_only: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

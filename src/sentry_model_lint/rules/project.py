@@ -169,7 +169,7 @@ class DeletedTableNotInRouter(MigrationProjectRule):
     code = "SML403"
     needs = ("SafeDeleteModel",)
     name = "deleted-table-not-in-router"
-    message = 'table `{table}` of deleted model `{model}` is missing from `historical_silo_assignments` in `{router}`: add `"{table}": SiloMode.CELL` (or its silo) there'
+    message = 'table `{table}` of deleted model `{model}` is missing from `historical_silo_assignments` in `{router}`: add `"{table}": SiloMode.{mode}` (or its silo) there'
     summary = "`SafeDeleteModel` whose table is missing from the router's `historical_silo_assignments`."
     why = (
         "Once the model class is gone, Sentry's router finds the table's database only through "
@@ -193,7 +193,10 @@ class DeletedTableNotInRouter(MigrationProjectRule):
             if table not in tables:
                 from sentry_model_lint.project import DEFAULT_ROUTER, ROUTERS
 
-                yield self.at_op(ctx, snap.op, table=table, model=model_name, router=ROUTERS.get(history.label, DEFAULT_ROUTER))
+                # SiloMode.REGION became SiloMode.CELL with the cell rename (2026)
+                mode = "CELL" if ctx.capabilities.cell_decorator == "cell_silo_model" else "REGION"
+                router = ROUTERS.get(history.label, DEFAULT_ROUTER)
+                yield self.at_op(ctx, snap.op, table=table, model=model_name, router=router, mode=mode)
 
 
 class LockfileMismatch(MigrationProjectRule):
@@ -279,6 +282,7 @@ def _is_tested(project: ProjectIndex, app: str, migration: str) -> bool:
 
 class BackfillWithoutTest(MigrationProjectRule):
     code = "SML407"
+    new_work_only = True  # a test cannot be added for a migration that shipped long ago
     name = "backfill-without-test"
     message = '`RunPython` in `{migration}` changes data but no migration test has `migrate_to = "{migration}"`: add one under `tests/sentry/migrations/`'
     summary = "A migration with a non-noop `RunPython` that no `TestMigrations` names in `migrate_to`."

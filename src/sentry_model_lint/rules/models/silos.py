@@ -73,7 +73,7 @@ class LegacySiloDecorator(ModelRule):
     )
     needs = ("silo-decorators",)
     name = "legacy-silo-decorator"
-    message = "`{old}` is a legacy silo name: use `@{new}`"
+    message = "{problem}: use `@{new}`"
     summary = "Legacy silo decorator name (`region_silo_model`, `*_only_model`)."
     why = (
         "Sentry renamed the region silo to the cell silo; `region_silo_model` and the older "
@@ -119,11 +119,15 @@ class Widget(Model):
             for decorator in cls.decorators:
                 if decorator.kind != NAME or decorator.ref not in SILO_DECORATOR_MODES:
                     continue
-                new = ctx.capabilities.current_silo_name(last_part(decorator.ref))
-                if new is not None:
-                    yield self.report(
-                        decorator.line, decorator.col, f"{cls.name}@{last_part(decorator.ref)}", old=decorator.text, new=new
-                    )
+                old = last_part(decorator.ref)
+                new = ctx.capabilities.current_silo_name(old)
+                if new is None:
+                    continue
+                if ctx.capabilities.assumed or old in ctx.capabilities.silo_decorators:
+                    problem = f"`{decorator.text}` is a legacy silo name"
+                else:  # a newer name, or one long gone: the checkout's sentry.db.models lacks it
+                    problem = "this silo decorator is not one the checkout's `sentry.db.models` defines"
+                yield self.report(decorator.line, decorator.col, f"{cls.name}@{old}", problem=problem, new=new)
 
     def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
         import libcst as cst
@@ -257,10 +261,19 @@ class Token(ReplicatedControlModel):
                 modes = silo_modes(decorator)
                 if not modes or "?" in modes:
                     continue
+                caps = ctx.capabilities
+                cell_name = caps.cell_decorator or "cell_silo_model"
+                # the silo's name in the checkout's era: "region" before the cell rename
+                cell_silo = "cell" if cell_name == "cell_silo_model" else "region"
                 if control and "CONTROL" not in modes:
-                    advice, silo, base = "use `@control_silo_model`", "cell", "ReplicatedControlModel"
+                    advice, silo, base = (
+                        f"use `@{caps.control_decorator or 'control_silo_model'}`",
+                        cell_silo,
+                        "ReplicatedControlModel",
+                    )
                 elif cell and "CELL" not in modes:
-                    advice, silo, base = "use `@cell_silo_model`", "control", "ReplicatedCellModel"
+                    replicated = "ReplicatedCellModel" if caps.has("ReplicatedCellModel") else "ReplicatedRegionModel"
+                    advice, silo, base = f"use `@{cell_name}`", "control", replicated
                 else:
                     continue
                 text = decorator.text if decorator.kind == NAME else "ModelSiloLimit(...)"
