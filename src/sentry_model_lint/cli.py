@@ -309,6 +309,7 @@ def run_check(args: argparse.Namespace) -> int:
         statistics(findings, out)
     progress.finish(len(all_files), len(findings), fixed_total)
     _warn_about_broken_files()
+    _warn_about_unfollowed_migrations()
     for message in run.internal:
         print(f"sentry-model-lint: internal error, please report it: {message}", file=sys.stderr)
     if missing:
@@ -384,6 +385,21 @@ def _warn_about_broken_files() -> None:
             if path not in seen:
                 seen.add(path)
                 print(f"sentry-model-lint: warning: {path}: {message} (project rules leave it out)", file=sys.stderr)
+
+
+def _warn_about_unfollowed_migrations() -> None:
+    """Name once, on stderr, each migration whose operations the project index cannot follow."""
+    project = sys.modules.get("sentry_model_lint.project")
+    if project is None:
+        return
+    seen = set()
+    for index in project.open_indexes():
+        for path, line, message in sorted(index.warnings):
+            if path not in seen:
+                seen.add(path)
+                shown = os.path.relpath(path)
+                shown = path if shown.startswith("..") else shown
+                print(f"{shown}:{line}: warning: {message}", file=sys.stderr)
 
 
 def run_baseline(args: argparse.Namespace) -> int:

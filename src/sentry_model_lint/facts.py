@@ -86,6 +86,9 @@ class ClassFact:
     methods: frozenset[str]
     meta: MetaFact | None
     nested: bool = False  # defined inside a top-level if/try block
+    #: model fields declared without a field call: ``class flags(TypedClassBitField)`` (the field
+    #: is named after the class) and ``scopes = typed_dict_bitfield(...)``, as (name, line, col)
+    other_fields: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def is_abstract(self) -> bool:
@@ -118,17 +121,36 @@ def is_field_call(value: Value | None) -> bool:
     return name.endswith(("Field", "ForeignKey")) or name in _FIELD_NAMES
 
 
-def _iter_top_level(body: list[ast.stmt], nested: bool = False) -> Iterator[tuple[ast.stmt, bool]]:
+def _type_checking_test(test: ast.expr) -> bool | None:
+    """True for ``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``), False for ``if not
+    TYPE_CHECKING:``, None for any other test."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _type_checking_test(test.operand)
+        return None if inner is None else not inner
+    if isinstance(test, ast.Name) and test.id == "TYPE_CHECKING":
+        return True
+    if isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING":
+        return True
+    return None
+
+
+def _iter_top_level(body: list[ast.stmt], nested: bool = False, typing_only: bool = False) -> Iterator[tuple[ast.stmt, bool]]:
+    """Module-level statements, into top-level ``if``/``try`` bodies. Classes of a branch that
+    only the type checker sees (``if TYPE_CHECKING:``) are left out: they never exist at run time,
+    so no model or test rule may judge them."""
     for stmt in body:
+        if typing_only and isinstance(stmt, ast.ClassDef):
+            continue
         if isinstance(stmt, ast.If):
-            yield from _iter_top_level(stmt.body, True)
-            yield from _iter_top_level(stmt.orelse, True)
+            checking = _type_checking_test(stmt.test)
+            yield from _iter_top_level(stmt.body, True, typing_only or checking is True)
+            yield from _iter_top_level(stmt.orelse, True, typing_only or checking is False)
         elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            yield from _iter_top_level(stmt.body, True)  # type: ignore[attr-defined]
+            yield from _iter_top_level(stmt.body, True, typing_only)  # type: ignore[attr-defined]
             for handler in stmt.handlers:  # type: ignore[attr-defined]
-                yield from _iter_top_level(handler.body, True)
-            yield from _iter_top_level(stmt.orelse, True)  # type: ignore[attr-defined]
-            yield from _iter_top_level(stmt.finalbody, True)  # type: ignore[attr-defined]
+                yield from _iter_top_level(handler.body, True, typing_only)
+            yield from _iter_top_level(stmt.orelse, True, typing_only)  # type: ignore[attr-defined]
+            yield from _iter_top_level(stmt.finalbody, True, typing_only)  # type: ignore[attr-defined]
         else:
             yield stmt, nested
 
@@ -155,19 +177,27 @@ def _class_fact(node: ast.ClassDef, resolver: Resolver, nested: bool) -> ClassFa
     fields: dict[str, FieldFact] = {}
     methods: set[str] = set()
     meta: MetaFact | None = None
+    other: dict[str, tuple[str, int, int]] = {}
     for stmt in node.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             for attr in assignments([stmt], resolver):
                 attrs[attr.name] = attr
+                other.pop(attr.name, None)
                 if is_field_call(attr.value):
                     assert attr.value is not None
                     fields[attr.name] = FieldFact(attr.name, attr.line, attr.col, attr.value)
                 else:
                     fields.pop(attr.name, None)
+                    if _is_bitfield_factory(attr.value):
+                        other[attr.name] = (attr.name, attr.line, attr.col)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             methods.add(stmt.name)
             attrs.pop(stmt.name, None)
             fields.pop(stmt.name, None)
+            other.pop(stmt.name, None)
+        elif isinstance(stmt, ast.ClassDef) and stmt.name != "Meta" and _is_bitfield_class(stmt, resolver):
+            fields.pop(stmt.name, None)
+            other[stmt.name] = (stmt.name, stmt.lineno, stmt.col_offset)
         elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
             options = {a.name: a for a in assignments(stmt.body, resolver)}
             meta = MetaFact(
@@ -189,7 +219,18 @@ def _class_fact(node: ast.ClassDef, resolver: Resolver, nested: bool) -> ClassFa
         methods=frozenset(methods),
         meta=meta,
         nested=nested,
+        other_fields=tuple(other.values()),
     )
+
+
+def _is_bitfield_factory(value: Value | None) -> bool:
+    """``typed_dict_bitfield(...)``: a call that returns a ``BitField``."""
+    return value is not None and value.kind == CALL and value.callee == "typed_dict_bitfield"
+
+
+def _is_bitfield_class(node: ast.ClassDef, resolver: Resolver) -> bool:
+    """``class flags(TypedClassBitField)``: the metaclass turns it into a ``BitField`` named ``flags``."""
+    return any(last_part(summarize(b, resolver).ref or ast.unparse(b)) == "TypedClassBitField" for b in node.bases)
 
 
 def _may_be_migration_test(node: ast.ClassDef, resolver: Resolver, local_tests: set[str], in_tests: bool) -> bool:
@@ -224,7 +265,7 @@ def extract(
     for stmt, nested in _iter_top_level(tree.body):
         if isinstance(stmt, ast.ClassDef):
             if is_migration and stmt.name == "Migration":
-                facts.migration = migration_fact(stmt, resolver)
+                facts.migration = migration_fact(stmt, resolver, tree.body)
                 continue
             if not is_migration:
                 classes.append(_class_fact(stmt, resolver, nested))

@@ -182,8 +182,13 @@ class Hierarchy:
                         ancestors.append(ancestor)
         finally:
             self._stack.discard(cls.qualname)
-        if not sentry and any(is_silo_decorator(d) for d in cls.decorators):
-            # silo decorators only accept Sentry models: the class is one, whatever its bases
+        if not sentry and (uncertain or not django) and any(is_silo_decorator(d) for d in cls.decorators):
+            # A base that cannot be placed (defined in another file, the index off) may well be a
+            # Sentry model base, and a silo decorator says the class is meant as one: treat it so
+            # (rules that depend on inherited attributes still stay silent for an uncertain class).
+            # But when the bases are all placed and reach plain ``django.db.models.Model`` only,
+            # they decide: a silo decorator also accepts a plain Django model, and Sentry's
+            # relocation and foreign-key conventions apply to its ``BaseModel`` family only.
             sentry = django = True
         return ModelInfo(
             cls=cls,

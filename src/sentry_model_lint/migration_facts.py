@@ -2,7 +2,8 @@
 
 For a migration: the ``Migration`` class (bases, the attributes that matter) and its operations,
 flattened with the side each one runs on (``operations``, or the ``database`` / ``state`` list of
-a ``SeparateDatabaseAndState``), plus the module-level functions that ``RunPython`` refers to.
+a ``SeparateDatabaseAndState``), as :mod:`sentry_model_lint.evaluate` follows the expressions
+that build them (names, ``+``, starred items, comprehensions over constants), plus the module-level functions that ``RunPython`` refers to.
 
 For a migration test: each class, the hooks and ``test*`` methods it defines, its skip markers,
 the raw quote style of ``migrate_from`` / ``migrate_to``, and the live models its hooks touch.
@@ -11,9 +12,10 @@ the raw quote style of ``migrate_from`` / ``migrate_to``, and the live models it
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from sentry_model_lint.evaluate import Evaluator, Produced, Unfollowable, class_scope, snippet
 from sentry_model_lint.facts import AttrFact, assignments
 from sentry_model_lint.names import Resolver
 from sentry_model_lint.values import CALL, LIST, TUPLE, Value, summarize
@@ -95,7 +97,9 @@ class MigrationFact:
     bases: tuple[Value, ...]
     attrs: Mapping[str, AttrFact]
     operations: tuple[OperationFact, ...]  # flattened, in source order
-    operations_known: bool  # False when ``operations`` is not a plain list/tuple literal
+    operations_known: bool  # False when the evaluator cannot follow how ``operations`` is built
+    unknown: str | None = None  # what it cannot follow (``get_operations()``), when not known
+    unknown_line: int = 0  # where that is
 
     def attr_value(self, name: str) -> Value | None:
         attr = self.attrs.get(name)
@@ -122,39 +126,89 @@ class TestClassFact:
     methods: Mapping[str, FunctionFact]
 
 
-def _flatten(items: tuple[Value, ...], prefix: str, side: str, top: int | None) -> Iterator[OperationFact]:
+def _flatten(
+    items: list[Produced],
+    prefix: str,
+    side: str,
+    top: int | None,
+    evaluator: Evaluator,
+    resolver: Resolver,
+    out: list[OperationFact],
+    problems: list[Unfollowable],
+) -> None:
+    """Append the operations of ``items`` to ``out``, with the nested lists of each
+    ``SeparateDatabaseAndState``; a nested list it cannot follow is left out and said in
+    ``problems``."""
     for position, item in enumerate(items):
         index = position if top is None else top
         path = f"{prefix}{position}"
-        yield OperationFact(index, path, side, item)
-        if item.kind == CALL and item.call_ref == SEPARATE:
-            for key, nested_side in (("database_operations", DATABASE), ("state_operations", STATE)):
-                nested = item.keyword(key)
-                if nested is not None and nested.kind in (LIST, TUPLE):
-                    # an operation inside database_operations of a state list stays state-only
-                    effective = STATE if side == STATE else nested_side
-                    yield from _flatten(nested.items, f"{path}.{key}.", effective, index)
+        call = summarize(item.node, resolver)
+        out.append(OperationFact(index, path, side, call))
+        node = item.node
+        if call.kind != CALL or call.call_ref != SEPARATE or not isinstance(node, ast.Call):
+            continue
+        if any(kw.arg is None for kw in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
+            problems.append(Unfollowable(f"`{snippet(node)}` (arguments spread with `*` or `**`)", node.lineno))
+            continue
+        for position_arg, (key, nested_side) in enumerate((("database_operations", DATABASE), ("state_operations", STATE))):
+            nested_node = next((kw.value for kw in node.keywords if kw.arg == key), None)
+            if nested_node is None and len(node.args) > position_arg:
+                nested_node = node.args[position_arg]
+            if nested_node is None or (isinstance(nested_node, ast.Constant) and nested_node.value is None):
+                continue
+            try:
+                nested = evaluator.evaluate(nested_node, item.scope, item.seq)
+            except Unfollowable as exc:
+                problems.append(Unfollowable(f"`{key}={snippet(nested_node)}`", exc.line or node.lineno))
+                continue
+            # an operation inside database_operations of a state list stays state-only
+            effective = STATE if side == STATE else nested_side
+            _flatten(nested, f"{path}.{key}.", effective, index, evaluator, resolver, out, problems)
 
 
 def _class_attrs(node: ast.ClassDef, resolver: Resolver) -> dict[str, AttrFact]:
     return {attr.name: attr for attr in assignments(node.body, resolver)}
 
 
-def migration_fact(node: ast.ClassDef, resolver: Resolver) -> MigrationFact:
+def _is_builtin(resolver: Resolver) -> Callable[[ast.expr], bool]:
+    def check(func: ast.expr) -> bool:
+        return resolver.resolve(func) in ("builtins.list", "builtins.tuple")
+
+    return check
+
+
+def migration_fact(node: ast.ClassDef, resolver: Resolver, module_body: Sequence[ast.stmt] | None = None) -> MigrationFact:
+    """Facts of a ``Migration`` class. ``module_body`` (the statements of its module) lets the
+    operations refer to lists bound at module level; without it only the class body is read."""
     attrs = _class_attrs(node, resolver)
-    ops_attr = attrs.get("operations")
-    operations: tuple[OperationFact, ...] = ()
-    known = False
-    if ops_attr is not None and ops_attr.value is not None and ops_attr.value.kind in (LIST, TUPLE):
-        known = not ops_attr.value.starred
-        operations = tuple(_flatten(ops_attr.value.items, "", TOP, None))
+    operations: list[OperationFact] = []
+    problems: list[Unfollowable] = []
+    scope = class_scope(node, module_body)
+    evaluator = Evaluator(_is_builtin(resolver))
+    if scope.scope.lookup("operations", scope.end) is None:
+        problems.append(Unfollowable("a `Migration` without `operations`", node.lineno))
+    else:
+        load = ast.copy_location(ast.Name("operations", ast.Load()), node)
+        try:
+            produced = evaluator.evaluate(load, scope.scope, scope.end)
+        except Unfollowable as exc:
+            problems.append(exc)
+            # keep what a literal list says, so the per-migration rules still see it
+            literal = evaluator.binding("operations", scope.scope, scope.end)
+            produced = evaluator.lenient(literal, scope.scope, scope.end)[0] if isinstance(literal, (ast.List, ast.Tuple)) else []
+        _flatten(produced, "", TOP, None, evaluator, resolver, operations, problems)
+    known = not problems
+    unknown = problems[0].what if problems else None
+    unknown_line = (problems[0].line or node.lineno) if problems else 0
     return MigrationFact(
         line=node.lineno,
         col=node.col_offset,
         bases=tuple(summarize(b, resolver) for b in node.bases),
         attrs=attrs,
-        operations=operations,
+        operations=tuple(operations),
         operations_known=known,
+        unknown=unknown,
+        unknown_line=unknown_line,
     )
 
 

@@ -97,12 +97,21 @@ class FileInfo:
 
 @functools.lru_cache(maxsize=4096)
 def find_root(directory: str) -> str | None:
-    """Nearest ancestor of ``directory`` (itself included) holding a project marker."""
+    """Nearest ancestor of ``directory`` (itself included) holding a project marker; without
+    one, the nearest ancestor laid out like Sentry (holding ``src/sentry/``); else None."""
     current = directory
     while True:
         for marker in ROOT_MARKERS:
             if os.path.exists(os.path.join(current, marker)):
                 return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    current = directory
+    while True:
+        if os.path.isdir(os.path.join(current, "src", "sentry")):
+            return current
         parent = os.path.dirname(current)
         if parent == current:
             return None

@@ -118,6 +118,8 @@ class ProjectIndex:
         self._facts: dict[str, ModuleFacts | None] = {}
         self._lookups: dict[str, ClassFact | None] = {}
         self._histories: dict[str, AppHistory | None] = {}
+        #: what the index cannot follow, once per migration: (path, line, message)
+        self.warnings: list[tuple[str, int, str]] = []
         self._texts: dict[str, str] = {}
 
     # --- files ------------------------------------------------------------------------------------
@@ -224,9 +226,26 @@ class ProjectIndex:
             return None
         if app not in self._histories:
             items = [(p, f) for p in self._scan[0][app] if (f := self.facts_of(p)) is not None and f.migration is not None]
-            self._histories[app] = build_history(app, items, self.app_names) if items else None
+            history = build_history(app, items, self.app_names) if items else None
+            self._histories[app] = history
+            if history is not None:
+                self._note_unfollowed(history)
             self.cache.flush()
         return self._histories[app]
+
+    def _note_unfollowed(self, history: AppHistory) -> None:
+        for name in sorted(history.nodes):
+            node = history.nodes[name]
+            migration = node.migration
+            if not migration.operations_known:
+                what = migration.unknown or "how `operations` is built"
+                self.warnings.append(
+                    (
+                        node.path,
+                        migration.unknown_line or migration.line,
+                        f"cannot follow {what} (app {history.label} is not fully checked by SML410/SML412)",
+                    )
+                )
 
     @property
     def histories(self) -> dict[str, AppHistory]:

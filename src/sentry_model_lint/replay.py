@@ -11,7 +11,7 @@ uncertain instead of guessing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from sentry_model_lint.facts import ModuleFacts
@@ -71,6 +71,9 @@ KEPT_KEYWORDS = (
     "db_column",
     "to",
     "primary_key",
+    "db_index",
+    "unique",
+    "base_field",
 )
 
 
@@ -108,7 +111,9 @@ class FieldState:
 
     @property
     def has_db_default(self) -> bool:
-        return self.kw("db_default") is not None
+        """A database default Postgres can fill rows with (``db_default=None`` is none)."""
+        value = self.kw("db_default")
+        return value is not None and not (value.kind == CONST and value.const is None)
 
     @property
     def kind(self) -> str:
@@ -438,109 +443,188 @@ def _record(history: AppHistory, migration: str, op: OperationFact, model_key: s
     )
 
 
+@dataclass
+class _Op:
+    """One operation as its handler sees it: the history, the migration, the target model's key
+    (lower-cased) and state, and the field name the operation names."""
+
+    history: AppHistory
+    migration: str
+    op: OperationFact
+    key: str | None
+    field_name: str | None
+
+    @property
+    def model(self) -> ModelState | None:
+        return self.history.models.get(self.key) if self.key else None
+
+
+def _create_model(o: _Op) -> None:
+    op, history = o.op, o.history
+    name = _str(op.arg(0, "name"))
+    if name is None:
+        history.uncertain = True
+        return
+    state = ModelState(name=name, table=None)
+    fields = op.arg(1, "fields")
+    if fields is None or fields.kind not in (LIST, TUPLE):
+        state.uncertain = True
+    else:
+        for item in fields.items:
+            if item.kind == TUPLE and len(item.items) == 2 and item.items[0].is_str:
+                fname = str(item.items[0].const)
+                state.fields[fname] = field_state(fname, item.items[1])
+            else:
+                state.uncertain = True
+    options = op.arg(2, "options")
+    if options is not None and options.kind == DICT:
+        for k, v in zip(options.keys, options.items, strict=True):
+            if k is not None and k.is_str and k.const == "db_table":
+                state.table = _str(v)
+    bases = op.arg(3, "bases")
+    if bases is not None and bases.kind in (LIST, TUPLE):
+        for base in bases.items:
+            if not (base.kind == NAME and base.ref in ("django.db.models.Model",)) and not base.is_str:
+                state.uncertain = True
+    history.models[name.lower()] = state
+    history.created.add(name.lower())
+
+
+def _delete_model(o: _Op) -> None:
+    assert o.key is not None
+    o.history.models.pop(o.key, None)
+
+
+def _safe_delete_model(o: _Op) -> None:
+    assert o.key is not None
+    history, key, model = o.history, o.key, o.model
+    action = _deletion_action(o.op)
+    if action == MOVE_TO_PENDING:
+        if model is not None:
+            history.pending_models[key] = model
+        history.models.pop(key, None)
+    elif action == DELETE:
+        history.pending_models.pop(key, None)
+        history.models.pop(key, None)
+
+
+def _rename_model(o: _Op) -> None:
+    assert o.key is not None
+    model = o.model
+    new = _str(o.op.arg(1, "new_name"))
+    if model is not None and new:
+        o.history.models.pop(o.key)
+        model.name = new
+        o.history.models[new.lower()] = model
+        o.history.created.add(new.lower())
+
+
+def _alter_model_table(o: _Op) -> None:
+    model = o.model
+    if model is not None:
+        model.table = _str(o.op.arg(1, "table"))
+
+
+def _nothing(o: _Op) -> None:
+    pass
+
+
+def _add_or_alter_field(o: _Op, model: ModelState) -> None:
+    call = o.op.arg(2, "field")
+    if o.field_name is None or call is None:
+        model.uncertain = True
+        return
+    model.fields[o.field_name] = field_state(o.field_name, call)
+
+
+def _remove_field(o: _Op, model: ModelState) -> None:
+    if o.field_name:
+        model.fields.pop(o.field_name, None)
+
+
+def _safe_remove_field(o: _Op, model: ModelState) -> None:
+    assert o.key is not None
+    action = _deletion_action(o.op)
+    field_name = o.field_name
+    if field_name is None:
+        model.uncertain = True
+    elif action == MOVE_TO_PENDING:
+        current = model.fields.pop(field_name, None)
+        if current is not None:
+            o.history.pending_fields[(o.key, field_name)] = current
+    elif action == DELETE:
+        o.history.pending_fields.pop((o.key, field_name), None)
+        model.fields.pop(field_name, None)
+
+
+def _rename_field(o: _Op, model: ModelState) -> None:
+    old, new = _str(o.op.arg(1, "old_name")), _str(o.op.arg(2, "new_name"))
+    if old and new and old in model.fields:
+        model.fields[new] = replace(model.fields.pop(old), name=new)
+    else:
+        model.uncertain = True
+
+
+Handler = Callable[[_Op], None]
+
+
+def _on_model(handler: Callable[[_Op, ModelState], None]) -> Handler:
+    """A field operation changes a model the replay knows; one created by a squash it cannot read
+    is left alone."""
+
+    def apply(o: _Op) -> None:
+        model = o.model
+        if model is not None:
+            handler(o, model)
+
+    return apply
+
+
+#: the state change of each operation kind (Django's ``state_forwards``), by canonical path: a new
+#: kind is one entry. Every handler but ``CreateModel``'s runs only with a known target model
+#: name; an operation kind not listed here marks its model uncertain.
+HANDLERS: dict[str, Handler] = {
+    CREATE_MODEL: _create_model,
+    DELETE_MODEL: _delete_model,
+    SAFE_DELETE_MODEL: _safe_delete_model,
+    RENAME_MODEL: _rename_model,
+    ALTER_MODEL_TABLE: _alter_model_table,
+    ALTER_MODEL_OPTIONS: _nothing,
+    ADD_FIELD: _on_model(_add_or_alter_field),
+    ALTER_FIELD: _on_model(_add_or_alter_field),
+    REMOVE_FIELD: _on_model(_remove_field),
+    SAFE_REMOVE_FIELD: _on_model(_safe_remove_field),
+    RENAME_FIELD: _on_model(_rename_field),
+}
+#: operations whose state before them the project rules judge
+RECORDED = frozenset({SAFE_REMOVE_FIELD, SAFE_DELETE_MODEL, ALTER_FIELD})
+#: operations that are flattened (SeparateDatabaseAndState) or whose own ``state_operations``
+#: keyword is rare (RunSQL: Sentry uses SeparateDatabaseAndState)
+_SKIPPED = NO_STATE_CHANGE | {SEPARATE, RUN_SQL}
+
+
+def _unknown_operation(o: _Op) -> None:
+    model = o.model
+    if model is not None:
+        model.uncertain = True  # an operation the replay does not know
+
+
 def _apply(history: AppHistory, migration: str, op: OperationFact) -> None:
     ref = op.ref
     if op.call.kind != CALL:
         history.uncertain = True
         return
-    changes_state = op.side in (TOP, STATE)
     key = _target_model(history, op)
     field_name = _str(op.arg(1, "name"))
-    if ref in (SAFE_REMOVE_FIELD, SAFE_DELETE_MODEL, ALTER_FIELD):
+    if ref in RECORDED:
         _record(history, migration, op, key, field_name if ref != SAFE_DELETE_MODEL else None)
-    if ref == SEPARATE or ref in NO_STATE_CHANGE:
-        return
-    if ref == RUN_SQL:
-        return  # its own state_operations keyword is rare; Sentry uses SeparateDatabaseAndState
-    if not changes_state:
+    if ref in _SKIPPED or op.side not in (TOP, STATE):
         return  # database_operations do not change Django's state
-    models = history.models
-    if ref == CREATE_MODEL:
-        name = _str(op.arg(0, "name"))
-        if name is None:
-            history.uncertain = True
-            return
-        state = ModelState(name=name, table=None)
-        fields = op.arg(1, "fields")
-        if fields is None or fields.kind not in (LIST, TUPLE):
-            state.uncertain = True
-        else:
-            for item in fields.items:
-                if item.kind == TUPLE and len(item.items) == 2 and item.items[0].is_str:
-                    fname = str(item.items[0].const)
-                    state.fields[fname] = field_state(fname, item.items[1])
-                else:
-                    state.uncertain = True
-        options = op.arg(2, "options")
-        if options is not None and options.kind == DICT:
-            for k, v in zip(options.keys, options.items, strict=True):
-                if k is not None and k.is_str and k.const == "db_table":
-                    state.table = _str(v)
-        bases = op.arg(3, "bases")
-        if bases is not None and bases.kind in (LIST, TUPLE):
-            for base in bases.items:
-                if not (base.kind == NAME and base.ref in ("django.db.models.Model",)) and not base.is_str:
-                    state.uncertain = True
-        models[name.lower()] = state
-        history.created.add(name.lower())
-        return
-    if key is None:
+    handler = HANDLERS.get(ref or "", _unknown_operation)
+    if key is None and handler is not _create_model:
         history.uncertain = True
         return
-    model = models.get(key)
-    if ref == DELETE_MODEL:
-        models.pop(key, None)
-    elif ref == SAFE_DELETE_MODEL:
-        action = _deletion_action(op)
-        if action == MOVE_TO_PENDING:
-            if model is not None:
-                history.pending_models[key] = model
-            models.pop(key, None)
-        elif action == DELETE:
-            history.pending_models.pop(key, None)
-            models.pop(key, None)
-    elif ref == RENAME_MODEL:
-        new = _str(op.arg(1, "new_name"))
-        if model is not None and new:
-            models.pop(key)
-            model.name = new
-            models[new.lower()] = model
-            history.created.add(new.lower())
-    elif ref == ALTER_MODEL_TABLE:
-        if model is not None:
-            model.table = _str(op.arg(1, "table"))
-    elif ref == ALTER_MODEL_OPTIONS:
-        pass
-    elif model is None:
-        return  # an operation on a model this replay never saw (created by a squash it cannot read)
-    elif ref in (ADD_FIELD, ALTER_FIELD):
-        call = op.arg(2, "field")
-        if field_name is None or call is None:
-            model.uncertain = True
-            return
-        model.fields[field_name] = field_state(field_name, call)
-    elif ref == REMOVE_FIELD:
-        if field_name:
-            model.fields.pop(field_name, None)
-    elif ref == SAFE_REMOVE_FIELD:
-        action = _deletion_action(op)
-        if field_name is None:
-            model.uncertain = True
-        elif action == MOVE_TO_PENDING:
-            current = model.fields.pop(field_name, None)
-            if current is not None:
-                history.pending_fields[(key, field_name)] = current
-        elif action == DELETE:
-            history.pending_fields.pop((key, field_name), None)
-            model.fields.pop(field_name, None)
-    elif ref == RENAME_FIELD:
-        old, new = _str(op.arg(1, "old_name")), _str(op.arg(2, "new_name"))
-        if old and new and old in model.fields:
-            model.fields[new] = replace(model.fields.pop(old), name=new)
-        else:
-            model.uncertain = True
-    else:
-        model.uncertain = True  # an operation the replay does not know
+    handler(_Op(history, migration, op, key, field_name))
 
 
 def iter_ops(history: AppHistory) -> Iterator[tuple[MigrationNode, OperationFact]]:

@@ -11,15 +11,17 @@ from collections.abc import Iterator
 
 from sentry_model_lint.migration_facts import OperationFact
 from sentry_model_lint.project import ModelEntry, ProjectIndex
-from sentry_model_lint.replay import AppHistory, FieldState, Snapshot, field_state
+from sentry_model_lint.replay import AppHistory, FieldState, GraphProblem, Snapshot, field_state
 from sentry_model_lint.rules.base import Context, Family, Rule, Violation
 from sentry_model_lint.rules.migration_tests import migration_tests
+from sentry_model_lint.settings_reader import lockfile_apps
 from sentry_model_lint.values import CALL, CONST, NAME
 from sentry_model_lint.vocab import (
     ALTER_FIELD,
     DELETE,
     FK_CLASSES,
     HYBRID_CLOUD_FK,
+    MANY_TO_MANY,
     MOVE_TO_PENDING,
     RUN_PYTHON,
     RUN_PYTHON_NOOP,
@@ -124,6 +126,11 @@ def _constrained_fk(field: FieldState) -> bool:
     return not (constraint is not None and constraint.kind == CONST and constraint.const is False)
 
 
+def _many_to_many(field: FieldState) -> bool:
+    """A many-to-many field has no column (its rows live in the through table)."""
+    return field.ref == MANY_TO_MANY or field.kind == "ManyToManyField"
+
+
 class PendingNotReady(MigrationProjectRule):
     code = "SML402"
     needs = ("DeletionAction",)
@@ -136,6 +143,7 @@ class PendingNotReady(MigrationProjectRule):
         "of the target. Sentry refuses both when the migration is applied."
     )
     instead = "An earlier migration that makes the field `null=True` (or gives it `db_default=`) and sets `db_constraint=False` on foreign keys."
+    notes = NOTE + " A `ManyToManyField` has no column (its rows live in the through table), so NOT NULL does not apply to it."
     fixture = "sml402_pending_not_nullable"
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
@@ -147,7 +155,7 @@ class PendingNotReady(MigrationProjectRule):
                 field = snap.field
                 if field is None or not field.certain:
                     continue
-                if field.null is False and not field.has_db_default:
+                if field.null is False and not field.has_db_default and not _many_to_many(field):
                     problems.append(
                         "it is NOT NULL without `db_default`; make it `null=True` (or add `db_default=`) in an earlier migration"
                     )
@@ -210,7 +218,14 @@ class LockfileMismatch(MigrationProjectRule):
         "disagrees with the migration graph."
     )
     instead = "`bin/update-migration <name>` (or regenerate the lockfile) so that each app's line names its leaf migration."
-    notes = NOTE + " Reported on line 1 of the app's leaf migration."
+    notes = (
+        NOTE + " Reported on line 1 of the app's leaf migration. Sentry's makemigrations writes only the apps in"
+        " `settings.MIGRATIONS_LOCKFILE_APP_WHITELIST` (read statically from `src/sentry/conf/server.py`, matched"
+        ' against app labels, so 2023\'s `"sentry.replays"` matches no app; an empty tuple means every app): an'
+        " app outside it is not checked. Without the setting (Sentry from mid-2025) only the apps already in the"
+        " lockfile are checked; a whitelist that is not a literal turns the rule off; without a settings file every"
+        " app with migrations is expected."
+    )
     fixture = "sml404_lockfile_mismatch"
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
@@ -219,6 +234,8 @@ class LockfileMismatch(MigrationProjectRule):
         if lock is None or history.leaf != name:
             return
         label = history.label
+        if lockfile_apps(ctx.project.root).expects(label, label in lock.entries) is not True:
+            return  # makemigrations does not write this app into the lockfile
         problem = None
         if label in lock.duplicates:
             problem = f"has {len(lock.duplicates[label])} entries for app `{label}` (lines {', '.join(map(str, lock.duplicates[label]))}): keep one, `{label}: {name}`"
@@ -252,19 +269,90 @@ class MigrationGraph(MigrationProjectRule):
         "missing migration breaks every environment."
     )
     instead = "Rebase and renumber with `bin/update-migration`, so the migration depends on the app's previous one."
+    notes = (
+        NOTE + " A merge migration (one depending on two or more migrations of its app, none an ancestor of another, as"
+        " `makemigrations --merge` writes it) is how Django resolves a fork: once one joins the branches, their"
+        " duplicate numbers, their leaves and the merge's own dependencies on them (and a branch migration following"
+        " its own branch rather than the previous number) are not reported. Sentry 2023 has such merges"
+        " (0508_merging_migrations, 0509_merging_migrations). A fork not yet merged is still reported."
+    )
     fixture = "sml405_migration_graph"
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
         migration = ctx.facts.migration
         assert migration is not None  # check_migration runs only for a migration
+        merged = _merged_forks(history)
         for problem in history.problems:
-            if problem.migration != name:
+            if problem.migration != name or _resolved_by_merge(history, problem, merged):
                 continue
             if problem.value is not None:
                 line, col = problem.value.line, problem.value.col
             else:
                 line, col = migration.line, migration.col
             yield self.report(line, col, f"{name}:{problem.kind}", migration=name, problem=problem.message)
+
+
+_MERGED_CACHE: dict[int, tuple[AppHistory, dict[str, frozenset[str]]]] = {}
+
+
+def _merged_forks(history: AppHistory) -> dict[str, frozenset[str]]:
+    """Merge migrations of the app -> the migrations on the branches they join.
+
+    A merge migration depends on two or more migrations of its app none of which is an ancestor
+    of another (the leaves of a fork, as `makemigrations --merge` writes it). Its branches are the
+    ancestors of some of those dependencies that are not ancestors of all of them."""
+    cached = _MERGED_CACHE.get(id(history))
+    if cached is not None and cached[0] is history:
+        return cached[1]
+    parents: dict[str, set[str]] = {}
+    for node in history.nodes.values():
+        parents[node.name] = {
+            history.aliases.get(dep, dep)
+            for app, dep, _ in node.deps
+            if app == history.label and not dep.startswith("__") and history.aliases.get(dep, dep) in history.nodes
+        } - {node.name}
+
+    def ancestors(start: str) -> set[str]:
+        seen = {start}
+        stack = [start]
+        while stack:
+            for parent in parents.get(stack.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
+
+    merged: dict[str, frozenset[str]] = {}
+    for name, deps in parents.items():
+        if len(deps) < 2:
+            continue
+        lines = [ancestors(dep) for dep in sorted(deps)]
+        if any(dep in line and dep != other for dep in deps for line, other in zip(lines, sorted(deps), strict=True)):
+            continue  # one dependency is an ancestor of another: not a fork
+        if name in set().union(*lines):
+            continue  # a cycle, reported as such
+        merged[name] = frozenset(set[str]().union(*lines) - lines[0].intersection(*lines[1:]))
+    if len(_MERGED_CACHE) > 64:
+        _MERGED_CACHE.clear()
+    _MERGED_CACHE[id(history)] = (history, merged)
+    return merged
+
+
+def _resolved_by_merge(history: AppHistory, problem: GraphProblem, merged: dict[str, frozenset[str]]) -> bool:
+    """Whether a later merge migration resolves the fork behind ``problem``."""
+    name = problem.migration
+    if problem.kind == "duplicate":
+        number = history.nodes[name].number if name in history.nodes else None
+        twins = {n for n, node in history.nodes.items() if node.number == number}
+        return any(twins <= branches for branches in merged.values())
+    if problem.kind == "not-previous":
+        if name in merged:
+            return True  # a merge depends on each branch's last migration by design
+        previous = history.previous(name)
+        return any(name in branches and previous in branches for branches in merged.values())
+    if problem.kind == "leaves":
+        return any(name in branches for branches in merged.values())
+    return False
 
 
 def _is_tested(project: ProjectIndex, app: str, migration: str) -> bool:
@@ -311,6 +399,11 @@ class MigrationTestTargets(ProjectRule):
     summary = "Migration test whose `migrate_to` does not exist in its app, or whose `migrate_from` is not the previous migration of `migrate_to`."
     why = "`TestMigrations` migrates to `migrate_from`, seeds, then migrates to `migrate_to`: a missing name fails the test, and a `migrate_from` further back runs other migrations in between and tests something else."
     instead = "`migrate_to` = the migration under test, `migrate_from` = the migration just before it in the same app."
+    notes = (
+        NOTE + " The migration before `migrate_to` is the one `migrate_to` declares in its `dependencies` (in its own app),"
+        " not the previous file by number; for a merge migration any of its parents is accepted. A `migrate_to`"
+        " without a same-app dependency is not checked."
+    )
     fixture = "sml408_migration_test_target"
 
     def check_project(self, ctx: Context, project: ProjectIndex) -> Iterator[Violation]:
@@ -344,15 +437,29 @@ class MigrationTestTargets(ProjectRule):
             from_value = getattr(from_attr, "value", None)
             if from_attr is None or from_value is None or not from_value.is_str:
                 continue
-            previous = history.previous(target)
-            if previous is not None and history.resolve(str(from_value.const)) != previous:
+            expected = _declared_parents(history, target)
+            if expected and history.resolve(str(from_value.const)) not in expected:
+                use = " or ".join(f'`"{name}"`' for name in expected)
                 yield self.report(
                     from_attr.line,
                     from_attr.col,
                     f"{view.cls.name}.migrate_from",
                     cls=view.cls.name,
-                    problem=f'`migrate_from = "{from_value.const}"` is not the migration before `{target}`: use `"{previous}"`',
+                    problem=f'`migrate_from = "{from_value.const}"` is not the migration before `{target}` (its dependency): use {use}',
                 )
+
+
+def _declared_parents(history: AppHistory, name: str) -> list[str]:
+    """The same-app migrations ``name`` declares in its ``dependencies`` (that exist)."""
+    node = history.nodes.get(name)
+    if node is None:
+        return []
+    out: list[str] = []
+    for app, dep, _ in node.deps:
+        target = history.resolve(dep) if app == history.label and not dep.startswith("__") else None
+        if target is not None and target != name and target not in out:
+            out.append(target)
+    return sorted(out)
 
 
 # --- model files ----------------------------------------------------------------------------------
@@ -446,21 +553,34 @@ class ModelNotExported(ModelProjectRule):
     summary = "A concrete model missing from its app's `models/__init__.py` where that file re-exports the app's other models."
     why = "Callers import models from the package (`from sentry.workflow_engine.models import Detector`); an app whose `__init__.py` re-exports its models should export every one, and Sentry's guide asks to add new models there."
     instead = "`from .widget import Widget` (and the name in `__all__`, if the file has one)."
+    notes = (
+        NOTE + " A model in a nested package (`models/<sub>/thing.py`) counts as exported when `models/__init__.py` or"
+        " `models/<sub>/__init__.py` imports it or star-imports its module or package."
+    )
     fixture = "sml409_model_not_exported"
 
     def check_model(self, ctx: Context, project: ProjectIndex, entry: ModelEntry) -> Iterator[Violation]:
         info = ctx.facts.info
-        module = info.module
-        package, _, leaf = module.rpartition(".")
-        if not entry.info.concrete or info.is_package or not package.endswith("models"):
+        parts = info.module.split(".")
+        if not entry.info.concrete or info.is_package or len(parts) < 2:
             return
+        # the app's models package: the nearest `models` folder above the module
+        top_index = max((i for i, part in enumerate(parts[:-1]) if part == "models"), default=None)
+        if top_index is None:
+            return
+        package = ".".join(parts[: top_index + 1])
         init = project.module_facts(package)
         if init is None:
             return
-        exported = {name for name, target in init.bindings.items() if target.startswith(package + ".")}
-        exported |= {name for name, target in init.bindings.items() if target and not target.startswith(".")}
-        if f"{package}.{leaf}" in init.star_imports or entry.cls.name in exported:
-            return
+        # the packages from the module's own up to the models package (`models/<sub>/__init__.py` too)
+        chain = [".".join(parts[:i]) for i in range(len(parts) - 1, top_index, -1)]
+        for name in chain:
+            facts = init if name == package else project.module_facts(name)
+            if facts is None:
+                continue
+            exported = {n for n, target in facts.bindings.items() if target and not target.startswith(".")}
+            if entry.cls.name in exported or any(star == info.module or star in chain for star in facts.star_imports):
+                return
         siblings = [
             name
             for name, target in init.bindings.items()
@@ -471,7 +591,12 @@ class ModelNotExported(ModelProjectRule):
         if not siblings and not init.star_imports:
             return  # the package does not re-export its models
         yield self.report(
-            entry.cls.line, entry.cls.col, entry.cls.name, model=entry.cls.name, package=package.replace(".", "/"), module=leaf
+            entry.cls.line,
+            entry.cls.col,
+            entry.cls.name,
+            model=entry.cls.name,
+            package=package.replace(".", "/"),
+            module=".".join(parts[top_index + 1 :]),
         )
 
 
@@ -501,6 +626,9 @@ class UnknownOutboxCategory(ModelProjectRule):
         yield self.report(attr.line, attr.col, f"{entry.cls.name}.category", member=member, where=where)
 
 
+AUTH_BASE_USER = frozenset({"django.contrib.auth.base_user.AbstractBaseUser", "django.contrib.auth.models.AbstractBaseUser"})
+
+
 def _declared_fields(entry: ModelEntry) -> dict[str, tuple[int, int]] | None:
     """Fields the model has (own and inherited), with where to report them; None if unknown."""
     if entry.info.uncertain:
@@ -510,8 +638,12 @@ def _declared_fields(entry: ModelEntry) -> dict[str, tuple[int, int]] | None:
     for cls in reversed(list(entry.info.lineage())):
         for field in cls.fields:
             fields[field.name] = (field.line, field.col) if cls is entry.cls else here
+        for name, line, col in cls.other_fields:  # bit fields: `class flags(TypedClassBitField)`, typed_dict_bitfield
+            fields[name] = (line, col) if cls is entry.cls else here
     bases = {b.ref for cls in entry.info.lineage() for b in cls.bases if b.kind == NAME and b.ref}
     implicit = {"id"}
+    if bases & AUTH_BASE_USER:
+        implicit |= {"password", "last_login"}  # Django's AbstractBaseUser declares them
     if bases & {sentry("DefaultFieldsModel"), sentry("DefaultFieldsModelExisting")}:
         implicit |= {"date_added", "date_updated"}
     if sentry("ParanoidModel") in bases:
@@ -531,6 +663,9 @@ class ModelStateDrift(ModelProjectRule):
     instead = "`sentry django makemigrations <app>` and commit the migration."
     notes = (
         NOTE + " Off by default: a model is compared with its app's history field by field, which is only as exact as the replay."
+        " The model's fields include bit fields declared as a nested `class flags(TypedClassBitField)` (named after the"
+        " class) or `typed_dict_bitfield(...)` (also from a mixin), and `password`/`last_login` from Django's"
+        " `AbstractBaseUser`."
     )
     fixture = "sml412_model_missing_from_state"
 
@@ -637,6 +772,35 @@ DB_TYPES = {
 SAFE_TYPE_CHANGES = {("varchar", "text")}
 
 
+def _true(field: FieldState, key: str) -> bool:
+    value = field.kw(key)
+    return value is not None and value.kind == CONST and value.const is True
+
+
+def _index_of(field: FieldState) -> str | None:
+    """The index the field's column carries by its own declaration (Meta indexes are not seen)."""
+    if field.ref in FK_CLASSES or field.kind in ("ForeignKey", "FlexibleForeignKey", "OneToOneField"):
+        flag = field.kw("db_index")
+        if not (flag is not None and flag.kind == CONST and flag.const is False):
+            return "a foreign-key index"
+    for key, what in (("primary_key", "a primary key"), ("unique", "a unique index"), ("db_index", "an index")):
+        if _true(field, key):
+            return what
+    return None
+
+
+def _array_problem(old: FieldState, new: FieldState) -> str | None:
+    """An ``ArrayField`` whose element type changes rewrites the table."""
+    old_base, new_base = old.kw("base_field"), new.kw("base_field")
+    if old_base is None or new_base is None or old_base.kind != CALL or new_base.kind != CALL:
+        return None  # a positional or computed base field is not compared
+    old_el, new_el = field_state(old.name, old_base), field_state(new.name, new_base)
+    old_type, new_type = _db_type(old_el), _db_type(new_el)
+    if old_type is None or new_type is None or old_type == new_type:
+        return None
+    return f"changes the array's element type from {old_type} ({old_el.kind}) to {new_type} ({new_el.kind}), which rewrites the table"
+
+
 class UnsafeAlterField(MigrationProjectRule):
     code = "SML410"
     name = "unsafe-alter-field"
@@ -644,6 +808,13 @@ class UnsafeAlterField(MigrationProjectRule):
     summary = "`AlterField` that changes a column type unsafely against the replayed state (field class change, `max_length` narrowed, Decimal -> Float)."
     why = "Changing a column's type (or narrowing a varchar) makes Postgres rewrite or scan the whole table under an exclusive lock; Sentry's schema editor refuses it."
     instead = "A new column with the new type, a backfill, and a later removal of the old column (with the pending phase)."
+    notes = (
+        NOTE + " CharField -> TextField is accepted unless the column carries its own index (`db_index=True`, `unique=True`,"
+        " a primary or foreign key): Django then drops and recreates the column's indexes, so Sentry refuses it even"
+        " though the type only widens; indexes declared in `Meta` are not seen. An `ArrayField` whose `base_field=`"
+        " changes its column type rewrites the table (a positional base field is not compared). A wider"
+        " `max_length` is accepted."
+    )
     fixture = "sml410_unsafe_alter_field"
 
     def check_migration(self, ctx: Context, history: AppHistory, name: str) -> Iterator[Violation]:
@@ -662,12 +833,17 @@ class UnsafeAlterField(MigrationProjectRule):
 
     @staticmethod
     def _problem(old: FieldState, new: FieldState) -> str | None:
+        if old.kind == new.kind == "ArrayField":
+            return _array_problem(old, new)
         old_type, new_type = _db_type(old), _db_type(new)
         if old_type is None or new_type is None:
             return None
         if old_type != new_type:
             if (old_type, new_type) in SAFE_TYPE_CHANGES:
-                return None
+                index = _index_of(old)
+                if index is None:
+                    return None
+                return f"changes the type of a column with {index} from {old_type} ({old.kind}) to {new_type} ({new.kind}), which rebuilds the index"
             return f"changes the column from {old_type} ({old.kind}) to {new_type} ({new.kind})"
         if old_type == "varchar":
             old_len, new_len = old.kw("max_length"), new.kw("max_length")

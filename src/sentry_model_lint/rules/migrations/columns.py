@@ -9,7 +9,6 @@ from sentry_model_lint.migration_facts import MigrationFact, OperationFact
 from sentry_model_lint.rules.base import Context, Example, Fix, Violation
 from sentry_model_lint.rules.migrations.common import (
     MigrationRule,
-    db_ops,
     example,
     str_const,
 )
@@ -18,6 +17,7 @@ from sentry_model_lint.vocab import (
     ADD_FIELD,
     ALTER_FIELD,
     ALTER_MODEL_TABLE,
+    CREATE_MODEL,
     MANY_TO_MANY,
     RENAME_FIELD,
     RENAME_MODEL,
@@ -35,13 +35,40 @@ def _added_field(op: OperationFact) -> Value | None:
     return field
 
 
+def _null_db_default(field: Value) -> bool:
+    value = field.keyword("db_default")
+    return value is not None and value.kind == CONST and value.const is None
+
+
+def _has_db_default(field: Value) -> bool:
+    """Whether the field has a database default: ``db_default=None`` is none (Postgres fills NULL)."""
+    return field.keyword("db_default") is not None and not _null_db_default(field)
+
+
+def _add_fields_to_existing_tables(migration: MigrationFact) -> Iterator[OperationFact]:
+    """``AddField`` operations that run on the database, except those on a model created earlier
+    in the same migration: that table is new and empty, so adding a column to it is instant."""
+    created: set[str] = set()
+    for op in migration.operations:
+        if not op.runs_on_database:
+            continue
+        if op.ref == CREATE_MODEL:
+            name = str_const(op.arg(0, "name"))
+            if name:
+                created.add(name.lower())
+        elif op.ref == ADD_FIELD:
+            model = str_const(op.arg(0, "model_name"))
+            if model is None or model.lower() not in created:
+                yield op
+
+
 class AddFieldDefault(MigrationRule):
     code = "SML210"
     needs = ("django>=5.0",)
     fix = Fix.SAFE
     fix_title = "A literal `default=` becomes `db_default=`"
     name = "add-field-default"
-    message = "`AddField` `{field}` sets `default=` but no `db_default=`: use `db_default={text}` instead of `default=` for columns with defaults"
+    message = "`AddField` `{field}` sets `default=` but {missing}: use `db_default={text}` instead of `default=` for columns with defaults"
     summary = "`AddField` with `default=` and no `db_default=`."
     why = (
         "A `default=` lives only in Python: the column is added without a database default, so "
@@ -50,7 +77,13 @@ class AddFieldDefault(MigrationRule):
         "is safe."
     )
     instead = "`db_default=<value>` (keep `default=` as well only when Python code needs it before save)."
-    notes = "`default=None` is not a default. Many-to-many fields have no column and are skipped. Operations in `state_operations` do not touch the database and are skipped."
+    notes = (
+        "`default=None` is not a default. `db_default=None` is no database default either (Postgres "
+        "fills NULL), so `default=1, db_default=None` is reported (without a fix: the keyword is "
+        "already there). Many-to-many fields have no column and are skipped. Operations in "
+        "`state_operations` do not touch the database and are skipped, and so is an `AddField` to a "
+        "model created earlier in the same migration (its table is new and empty)."
+    )
     valid = (example('migrations.AddField("widget", "enabled", models.BooleanField(db_default=True)),'),)
     invalid = (
         Example(
@@ -80,15 +113,16 @@ class Migration(CheckedMigration):
     )
 
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
-        for op in db_ops(migration, ADD_FIELD):
+        for op in _add_fields_to_existing_tables(migration):
             field = _added_field(op)
-            if field is None or field.keyword("db_default") is not None:
+            if field is None or _has_db_default(field):
                 continue
             default = field.keyword("default")
             if default is None or (default.kind == CONST and default.const is None):
                 continue
             text = repr(default.const) if default.kind == CONST else "..."
-            yield self.at_op(ctx, op, field=str_const(op.arg(1, "name")) or "?", text=text)
+            missing = "`db_default=None`, which is no database default" if _null_db_default(field) else "no `db_default=`"
+            yield self.at_op(ctx, op, field=str_const(op.arg(1, "name")) or "?", text=text, missing=missing)
 
     def plan_fix(self, view: FixView, violation: Violation) -> list[Edit] | None:
         import libcst as cst
@@ -117,7 +151,7 @@ class Migration(CheckedMigration):
 class AddNotNullWithoutDbDefault(MigrationRule):
     code = "SML211"
     name = "add-not-null-column"
-    message = "`AddField` `{field}` adds a NOT NULL column{without}: Sentry refuses it; {advice}"
+    message = "`AddField` `{field}` adds a NOT NULL column{without}: {problem}; {advice}"
     summary = "`AddField` of a NOT NULL column without `db_default` (refused by Sentry at migrate time)."
     why = (
         "Adding a NOT NULL column without a database default fails on tables that already hold "
@@ -125,7 +159,13 @@ class AddNotNullWithoutDbDefault(MigrationRule):
         'refuses the operation ("Adding ... as a not null column with no default is unsafe").'
     )
     instead = "`db_default=<value>` for a NOT NULL column, or `null=True`."
-    notes = "Many-to-many fields, fields whose `null=` is not a literal and fields built with `**kwargs` are skipped."
+    notes = (
+        "Many-to-many fields, fields whose `null=` is not a literal and fields built with `**kwargs` "
+        "are skipped. `db_default=None` counts as no database default: Django writes `DEFAULT NULL`, "
+        "so adding the NOT NULL column fails on a table with rows (the message says so rather than "
+        "naming Sentry's check). An `AddField` to a model created earlier in the same "
+        "migration is skipped: its table is new and empty."
+    )
     valid = (
         example(
             'migrations.AddField("widget", "note", models.TextField(null=True)),\n'
@@ -135,18 +175,22 @@ class AddNotNullWithoutDbDefault(MigrationRule):
     invalid = (example('migrations.AddField("widget", "priority", models.IntegerField()),  # expect: SML211'),)
 
     def check_migration(self, ctx: Context, migration: MigrationFact) -> Iterator[Violation]:
-        for op in db_ops(migration, ADD_FIELD):
+        for op in _add_fields_to_existing_tables(migration):
             field = _added_field(op)
-            if field is None or field.keyword("db_default") is not None or field.has_kwargs_spread:
+            if field is None or _has_db_default(field) or field.has_kwargs_spread:
                 continue
             null = field.keyword("null")
             if null is not None and (null.is_true or null.kind != CONST):
                 continue
+            problem = "Sentry refuses it"
             if ctx.capabilities.django_at_least(5, 0):
                 without, advice = " without `db_default=`", "add `db_default=<value>` or `null=True`"
+                if _null_db_default(field):
+                    without = " with `db_default=None`, which is no database default"
+                    problem = "Postgres fills the existing rows with NULL, which the column refuses"
             else:  # no db_default before Django 5.0
                 without, advice = "", "add it with `null=True`"
-            yield self.at_op(ctx, op, field=str_const(op.arg(1, "name")) or "?", without=without, advice=advice)
+            yield self.at_op(ctx, op, field=str_const(op.arg(1, "name")) or "?", without=without, problem=problem, advice=advice)
 
 
 class DatabaseRename(MigrationRule):

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from sentry_model_lint.migration_facts import MigrationFact, OperationFact
+from sentry_model_lint.replay import KEPT_KEYWORDS, FieldState
 from sentry_model_lint.rules.base import Context, Violation
 from sentry_model_lint.rules.migrations.common import (
     MigrationRule,
@@ -13,14 +14,18 @@ from sentry_model_lint.rules.migrations.common import (
     example,
     str_const,
 )
-from sentry_model_lint.values import CALL, CONST, DICT, LIST, TUPLE, Value
+from sentry_model_lint.values import CALL, CONST, DICT, LIST, SET, TUPLE, Value
 from sentry_model_lint.vocab import (
     ADD_CONSTRAINT,
     ADD_FIELD,
     ADD_INDEX,
     ADD_INDEX_CONCURRENTLY,
+    ALTER_FIELD,
     CREATE_MODEL,
+    DJANGO_O2O,
     EXCLUSION_CONSTRAINT,
+    FK_CLASSES,
+    HYBRID_CLOUD_FK,
     REMOVE_CONSTRAINT,
     REMOVE_INDEX,
     RENAME_FIELD,
@@ -28,8 +33,12 @@ from sentry_model_lint.vocab import (
     RUN_SQL,
     SAFE_RUN_SQL,
     UNIQUE_CONSTRAINT,
+    django_op,
     identifier_too_long,
+    sentry,
 )
+
+ALTER_UNIQUE_TOGETHER, ALTER_INDEX_TOGETHER = django_op("AlterUniqueTogether"), django_op("AlterIndexTogether")
 
 _INDEX_SQL = re.compile(r"\b(?:CREATE\s+(?:UNIQUE\s+)?INDEX|DROP\s+INDEX)\b(?!\s+CONCURRENTLY\b)", re.IGNORECASE)
 
@@ -48,7 +57,7 @@ class IndexOnExistingTable(MigrationRule):
     code = "SML250"
     name = "index-not-post-deployment"
     message = "`{kind}` builds an index on the existing table of `{model}` during the deploy: if the table is large, set `{flag} = True` (a long index build outlasts the 5 s timeout); list your large tables in `large-tables` to narrow this rule"
-    summary = "`AddIndex` / unique `AddConstraint` on an existing table while `is_post_deployment = False`."
+    summary = "`AddIndex`, unique `AddConstraint`, an indexed or unique `AddField`, `AlterUniqueTogether` / `AlterIndexTogether` on an existing table while `is_post_deployment = False`."
     why = (
         "Building an index reads the whole table. On a large table that takes longer than the "
         "statement timeout that deploy-time migrations run under, so Sentry's guide asks for "
@@ -58,7 +67,17 @@ class IndexOnExistingTable(MigrationRule):
     notes = (
         'Tables created in the same migration are skipped. With `large-tables = ["sentry_groupedmessage", ...]` '
         "in `[tool.sentry-model-lint]` (or flake8's `--sml-large-tables`), only those tables are "
-        "reported; entries are table names, matched against `<app>_<model>`, or `app.model` labels."
+        "reported; entries are table names, matched against `<app>_<model>`, or `app.model` labels. "
+        "An `AddField` counts when its field says `db_index=True` or `unique=True`; the index a "
+        "foreign key gets implicitly is not reported. `AlterUniqueTogether` / `AlterIndexTogether` "
+        "count when the new value is a non-empty literal; an empty one only drops indexes (one "
+        "that keeps some entries is reported too: the old value is not known). An `AlterField` "
+        "repeats the whole field, so `db_index=True` or `unique=True` there may be an index the "
+        "column already has: it is reported only with the project index, when the replayed "
+        "history shows the field before it without that index (not `db_index`/`unique`/"
+        "`primary_key`, nor the implicit index of a foreign key or a slug field). Without the "
+        "index, when the history is uncertain, or when the previous field class is not one of "
+        "Django's or Sentry's bounded fields (a custom class may index by default), it is not."
     )
     valid = (
         example(
@@ -80,17 +99,104 @@ class IndexOnExistingTable(MigrationRule):
         created = _created_models(migration)
         app = ctx.facts.info.app_folder or ""
         large = set(ctx.config.large_tables)
-        for op in db_ops(migration, ADD_INDEX, ADD_INDEX_CONCURRENTLY, ADD_CONSTRAINT):
-            if op.ref == ADD_CONSTRAINT:
-                constraint = op.arg(1, "constraint")
-                if constraint is None or constraint.call_ref != UNIQUE_CONSTRAINT:
-                    continue
-            model = str_const(op.arg(0, "model_name"))
+        for op in db_ops(
+            migration,
+            ADD_INDEX,
+            ADD_INDEX_CONCURRENTLY,
+            ADD_CONSTRAINT,
+            ADD_FIELD,
+            ALTER_FIELD,
+            ALTER_UNIQUE_TOGETHER,
+            ALTER_INDEX_TOGETHER,
+        ):
+            if not (_alter_field_adds_index(ctx, op) if op.ref == ALTER_FIELD else _builds_index(op)):
+                continue
+            model = str_const(op.arg(0, "name" if op.ref in (ALTER_UNIQUE_TOGETHER, ALTER_INDEX_TOGETHER) else "model_name"))
             if not model or model.lower() in created:
                 continue
             if large and not ({f"{app}_{model.lower()}", f"{app}.{model.lower()}"} & large):
                 continue
             yield self.at_op(ctx, op, kind=op.kind, model=model, flag=ctx.capabilities.post_deployment_flag)
+
+
+def _builds_index(op: OperationFact) -> bool:
+    """Whether an operation of SML250's kinds builds an index (or a unique one)."""
+    if op.ref == ADD_CONSTRAINT:
+        constraint = op.arg(1, "constraint")
+        return constraint is not None and constraint.call_ref == UNIQUE_CONSTRAINT
+    if op.ref == ADD_FIELD:
+        field = op.arg(2, "field")
+        if field is None or field.kind != CALL:
+            return False
+        return any((flag := field.keyword(name)) is not None and flag.is_true for name in ("db_index", "unique"))
+    if op.ref in (ALTER_UNIQUE_TOGETHER, ALTER_INDEX_TOGETHER):
+        keyword = "unique_together" if op.ref == ALTER_UNIQUE_TOGETHER else "index_together"
+        value = op.arg(1, keyword)
+        return value is not None and value.kind in (LIST, TUPLE, SET) and bool(value.items) and not value.starred
+    return True
+
+
+#: field classes whose ``db_index`` defaults to True
+_INDEXED_BY_DEFAULT = frozenset(
+    {
+        "django.db.models.SlugField",
+        "sentry.db.models.fields.slug.SentrySlugField",
+        "sentry.db.models.fields.slug.SentryOrgSlugField",
+    }
+)
+#: one-to-one fields are unique
+_ONE_TO_ONE = frozenset({DJANGO_O2O, sentry("OneToOneCascadeDeletes"), "sentry.db.models.fields.onetoone.OneToOneCascadeDeletes"})
+#: where the field classes whose index defaults are known live (Django's own, Sentry's bounded)
+_PLAIN_FIELD_PREFIXES = ("django.db.models.", "sentry.db.models.fields.bounded.", "sentry.db.models.Bounded")
+
+
+def _asked_indexes(field: Value | None) -> set[str]:
+    """Which of ``db_index=True`` / ``unique=True`` a field call asks for."""
+    if field is None or field.kind != CALL:
+        return set()
+    return {name for name in ("db_index", "unique") if (flag := field.keyword(name)) is not None and flag.is_true}
+
+
+def _had_index(before: FieldState, kind: str) -> bool | None:
+    """Whether the field already had an index of ``kind`` (``db_index`` or ``unique``); None when
+    a keyword is not a literal."""
+    flags: dict[str, bool] = {}
+    for name in ("db_index", "unique", "primary_key"):
+        value = before.kw(name)
+        if value is None:
+            flags[name] = False
+        elif value.kind == CONST and isinstance(value.const, bool):
+            flags[name] = value.const
+        else:
+            return None
+    ref = before.ref or ""
+    if flags["primary_key"] or flags["unique"] or ref in _ONE_TO_ONE:
+        return True
+    implicit = ref in FK_CLASSES or ref == HYBRID_CLOUD_FK or ref in _INDEXED_BY_DEFAULT
+    if not implicit and not ref.startswith(_PLAIN_FIELD_PREFIXES):
+        return None  # another field class may index by default (as `SlugField` does)
+    if kind == "unique":
+        return False
+    if implicit:
+        return flags["db_index"] or before.kw("db_index") is None  # indexed unless db_index=False
+    return flags["db_index"]
+
+
+def _alter_field_adds_index(ctx: Context, op: OperationFact) -> bool:
+    """An ``AlterField`` asking for an index the field did not have before, per the replayed
+    history (project index only: without it, the previous field is unknown)."""
+    asked = _asked_indexes(op.arg(2, "field"))
+    if not asked or ctx.project is None:
+        return False
+    if not {"db_index", "unique", "primary_key"} <= set(KEPT_KEYWORDS):
+        return False  # the replay does not keep what the judgement needs
+    history = ctx.project.history_for(ctx.facts.info.app_folder)
+    if history is None or history.uncertain:
+        return False
+    snapshot = history.snapshots.get((ctx.facts.info.stem, op.path))
+    if snapshot is None or snapshot.uncertain or snapshot.field is None or not snapshot.field.certain:
+        return False
+    return any(_had_index(snapshot.field, kind) is False for kind in asked)
 
 
 def _sql_texts(op: OperationFact) -> Iterator[str]:

@@ -154,13 +154,21 @@ class MutableDefault(ModelRule):
     fix = Fix.SAFE
     fix_title = "`default={}` -> `default=dict`, `[]` -> `list`, `set()` -> `set`"
     name = "mutable-default"
-    message = "`{field}` has a mutable `default={text}` shared by every row: {advice}"
+    message = "`{field}` has a mutable `default={text}`{problem}: {advice}"
     summary = "Mutable literal `default=` (`{}`, `[]`, `set()`, non-empty literals too)."
     why = (
         "A literal default is one object created at import and shared by every instance: mutating "
         "one row's value changes the default for all later rows."
     )
     instead = "A callable: `default=dict`, `default=list`, or a module-level function returning a fresh value."
+    notes = (
+        "Sentry's legacy `sentry.db.models.fields.jsonfield.JSONField` (and `LegacyTextJSONField`) "
+        "deep-copies a literal default for each row, so the sharing bug does not happen there. The "
+        "rule still reports it, with a message that says so: Sentry's guide asks for callable "
+        "defaults on every field, and the literal becomes one object shared by every row as soon as "
+        "the field changes class (moving to Django's JSON field is what SML131 asks for). The fix "
+        "is the same and keeps the behaviour. Classes under `if TYPE_CHECKING:` are not models."
+    )
     valid = (
         example(
             """
@@ -206,8 +214,21 @@ class Widget(Model):
                 found = self._mutable(value)
                 if found is not None:
                     text, advice = found
+                    if field.ref in LEGACY_JSON_FIELDS:  # it deep-copies the literal for each row
+                        problem = (
+                            " (this legacy field copies it for each row, but Sentry's guide asks for a "
+                            "callable, and the literal is shared by every row once the field changes class)"
+                        )
+                    else:
+                        problem = " shared by every row"
                     yield self.report(
-                        value.line, value.col, model_symbol(info.cls, field.name), field=field.name, text=text, advice=advice
+                        value.line,
+                        value.col,
+                        model_symbol(info.cls, field.name),
+                        field=field.name,
+                        text=text,
+                        problem=problem,
+                        advice=advice,
                     )
 
     @staticmethod
@@ -374,7 +395,7 @@ class UnboundedInteger(ModelRule):
     instead = (
         "`BoundedBigAutoField` for primary keys, `BoundedBigIntegerField` / `BoundedPositiveIntegerField` for ids and counts."
     )
-    notes = "Counts are recognised by name: `count`, `*_count`, `num_*`, `count_*`, `times_*`."
+    notes = "Counts are recognised by name: `count`, `*_count`, `num_*`, `count_*`, `times_*`. Plain Django models are not checked, even with a silo decorator (it accepts any Django model); a silo-decorated class whose base cannot be found is."
     valid = (
         example(
             """

@@ -37,7 +37,7 @@ class PlainForeignKey(ModelRule):
         "the target lives in the same silo."
     )
     instead = '`FlexibleForeignKey("sentry.Project", on_delete=models.CASCADE)` (same silo) or `HybridCloudForeignKey("sentry.User", on_delete="CASCADE")` on a field named `*_id` (other silo).'
-    notes = "Plain Django models (not based on Sentry's `Model`) are not checked."
+    notes = "Plain Django models (not based on Sentry's `Model`) are not checked, even when they carry a silo decorator: the decorator accepts any Django model, and Sentry's FK conventions apply to its `BaseModel` family. A silo-decorated class whose base cannot be found is still checked."
     valid = (
         example(
             """

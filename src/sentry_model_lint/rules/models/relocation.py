@@ -43,7 +43,10 @@ class MissingRelocationScope(ModelRule):
         "Abstract and proxy models are exempt, as are plain Django models. When a base class "
         "cannot be found (defined in a file the linter does not see), the rule stays silent. A "
         "model that still carries a legacy `__include_in_export__` / `__core__` flag is reported "
-        "by SML104 instead."
+        "by SML104 instead. A silo decorator does not make a plain `django.db.models.Model` "
+        "subclass a Sentry model (Sentry checks the scope on the `BaseModel` family only); it "
+        "counts only when a base cannot be found. Classes under `if TYPE_CHECKING:` never exist "
+        "at run time and are not models."
     )
     valid = (
         example(

@@ -36,7 +36,7 @@ class MissingSiloDecorator(ModelRule):
         "the wrong silo, and Sentry's test suite fails for a model that has none."
     )
     instead = "`@cell_silo_model` for most data; `@control_silo_model` for data shared across organizations (auth, integrations, API tokens)."
-    notes = "A decorator the linter cannot identify is assumed to place the model, so the rule stays silent."
+    notes = "A decorator the linter cannot identify is assumed to place the model, so the rule stays silent. Classes under `if TYPE_CHECKING:` never exist at run time and are not models."
     valid = (
         example(
             """
