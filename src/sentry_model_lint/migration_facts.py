@@ -88,6 +88,8 @@ class FunctionFact:
     params: tuple[str, ...]  # positional parameter names, ``self`` included
     has_varargs: bool
     model_uses: tuple[ModelUse, ...]
+    #: ``self.create_<thing>(...)`` factory calls (Sentry's test factories), as ``create_thing``
+    factory_calls: tuple[ModelUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -255,13 +257,28 @@ def function_fact(func: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolv
                 if ref not in uses or (use.line, use.col) < (uses[ref].line, uses[ref].col):
                     uses[ref] = use
     args = func.args
+    params = tuple(a.arg for a in (*args.posonlyargs, *args.args))
+    factories: list[ModelUse] = []
+    if params:  # a method: ``self.create_*(...)`` are the test case's factories
+        for stmt in func.body:
+            for node in ast.walk(stmt):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr.startswith("create_")
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == params[0]
+                ):
+                    text = f"{params[0]}.{node.func.attr}"
+                    factories.append(ModelUse(node.func.attr, text, node.lineno, node.col_offset))
     return FunctionFact(
         name=func.name,
         line=func.lineno,
         col=func.col_offset,
-        params=tuple(a.arg for a in (*args.posonlyargs, *args.args)),
+        params=params,
         has_varargs=args.vararg is not None,
         model_uses=tuple(sorted(uses.values(), key=lambda u: (u.line, u.col))),
+        factory_calls=tuple(sorted(factories, key=lambda u: (u.line, u.col))),
     )
 
 
