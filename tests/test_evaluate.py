@@ -149,7 +149,7 @@ def test_shadowed_list_builtin_is_not_followed() -> None:
     assert not fact(source).operations_known
 
 
-def test_if_else_same_lists_known_different_lists_uncertain() -> None:
+def test_if_else_branches_are_all_followed() -> None:
     same = HEAD + textwrap.dedent(
         """\
         import sys
@@ -161,11 +161,25 @@ def test_if_else_same_lists_known_different_lists_uncertain() -> None:
         """
     )
     assert sql_of(fact(same)) == ["a"]
-    differ = same.replace('else:\n        operations = [migrations.RunSQL("a")]', "else:\n        operations = []")
+    # branches that differ: the operations of every branch are followed (a superset of what runs)
+    differ = same.replace(
+        'else:\n        operations = [migrations.RunSQL("a")]', 'else:\n        operations = [migrations.RunSQL("b")]'
+    )
     migration = fact(differ)
-    assert not migration.operations_known
-    assert "if" in (migration.unknown or "")
-    # an ``if`` without ``else`` keeps the earlier binding on the other branch
+    assert migration.operations_known and sql_of(migration) == ["a", "b"]
+    # Sentry's test-only models: an ``if`` without ``else`` and no earlier binding (Django's
+    # default is no operation)
+    test_only = HEAD + textwrap.dedent(
+        """\
+        def is_test_db():
+            return False
+        class Migration:
+            if is_test_db():
+                operations = [migrations.RunSQL("t")]
+        """
+    )
+    assert fact(test_only).operations_known and sql_of(fact(test_only)) == ["t"]
+    # an ``if`` without ``else`` keeps the earlier binding on the other branch; shared elements once
     earlier = HEAD + textwrap.dedent(
         """\
         import sys
@@ -176,7 +190,10 @@ def test_if_else_same_lists_known_different_lists_uncertain() -> None:
             operations = ops
         """
     )
-    assert not fact(earlier).operations_known
+    assert fact(earlier).operations_known and sql_of(fact(earlier)) == ["a", "b"]
+    # a branch that cannot be followed still makes the name uncertain
+    opaque = same.replace('else:\n        operations = [migrations.RunSQL("a")]', "else:\n        operations = make_operations()")
+    assert not fact(opaque).operations_known
 
 
 def test_names_bound_in_loops_imports_or_mutated_are_uncertain() -> None:
@@ -341,3 +358,18 @@ def test_name_element_bound_to_a_call_stands_for_it() -> None:
     source = HEAD + "class Migration:\n    drop = migrations.RunSQL('DROP TABLE x')\n    operations = [drop]\n"
     migration = fact(source)
     assert sql_of(migration) == ["DROP TABLE x"] and migration.operations[0].call.line == 3
+
+
+def test_a_migration_without_operations_has_none() -> None:
+    """Django's ``Migration.operations`` defaults to no operation (a real 2020 Sentry migration
+    left its RunPython as a bare expression); a base the linter does not know stays uncertain."""
+    bare = HEAD + textwrap.dedent(
+        """\
+        class Migration(migrations.Migration):
+            dependencies = [("sentry", "0113_previous")]
+            migrations.RunPython(code=print, reverse_code=migrations.RunPython.noop)
+        """
+    )
+    assert fact(bare).operations_known and fact(bare).operations == ()
+    custom = bare.replace("class Migration(migrations.Migration):", "class Migration(SomeBase):")
+    assert not fact(custom).operations_known

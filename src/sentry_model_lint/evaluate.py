@@ -16,9 +16,12 @@ body and of the module statements before it, and follows
 * a list element that is a name bound to a call (``operations = [drop_index]``).
 
 Policy for conditionals: a name bound under ``if``/``else`` (``operations`` or any name it is
-built from) is followed only when every branch gives an evaluable list and all branches give the
-same list (compared without positions); if the branches differ, or one of them cannot be
-followed, the name is uncertain. A branch that does not bind the name keeps its earlier binding.
+built from) is followed when every branch gives an evaluable list: when the branches give the
+same list (compared without positions) it is that list; when they differ, the operations of
+every branch are followed in source order (a superset of what runs: Sentry's test-only
+`if is_test_db(): operations = [...]` is followed, not given up on). A branch that does not bind
+the name keeps its earlier binding, or none (then it contributes no operation); a branch that
+cannot be followed makes the name uncertain.
 A name bound in any other compound statement (``for``, ``while``, ``try``, ``with``, ``match``),
 bound by an import, a ``def`` or a ``class``, or mutated in place (``ops.append(...)``,
 ``ops.extend(...)``, ``del ops``) is uncertain.
@@ -51,10 +54,11 @@ _MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "clear", "
 class Unfollowable(Exception):
     """The expression cannot be followed; ``what`` names it and ``line`` says where."""
 
-    def __init__(self, what: str, line: int) -> None:
+    def __init__(self, what: str, line: int, *, unbound: bool = False) -> None:
         super().__init__(what)
         self.what = what
         self.line = line
+        self.unbound = unbound  # the name has no binding at all there
 
 
 # --- bindings -----------------------------------------------------------------------------------
@@ -369,7 +373,7 @@ class Evaluator:
     def _name(self, node: ast.Name, scope: Scope, seq: int, depth: int) -> list[Produced]:
         binding = scope.lookup(node.id, seq)
         if binding is None:
-            raise Unfollowable(f"`{node.id}` (not bound in the module)", node.lineno)
+            raise Unfollowable(f"`{node.id}` (not bound in the module)", node.lineno, unbound=True)
         if isinstance(binding, _Opaque):
             raise Unfollowable(f"`{node.id}` ({binding.why}, line {binding.line})", node.lineno)
         if isinstance(binding, _Expr):
@@ -378,12 +382,22 @@ class Evaluator:
         for branch, end in binding.branches:
             try:
                 results.append(self._name(node, branch, end, depth + 1))
-            except Unfollowable:
-                raise Unfollowable(f"`{node.id}` (bound under `if`, line {binding.line})", node.lineno) from None
+            except Unfollowable as exc:
+                if not exc.unbound:
+                    raise Unfollowable(f"`{node.id}` (bound under `if`, line {binding.line})", node.lineno) from None
+                results.append([])  # a branch that leaves the name unbound (``operations`` defaults to none)
         first = [_shape(p.node) for p in results[0]]
-        if any([_shape(p.node) for p in other] != first for other in results[1:]):
-            raise Unfollowable(f"`{node.id}` (bound differently under `if`/`else`, line {binding.line})", node.lineno)
-        return results[0]
+        if all([_shape(p.node) for p in other] == first for other in results[1:]):
+            return results[0]
+        # branches that differ: every branch's operations are followed, a superset of what runs
+        out: list[Produced] = []
+        seen: set[int] = set()
+        for produced in (p for result in results for p in result):
+            if id(produced.node) not in seen:  # an element shared by branches (an earlier binding) once
+                seen.add(id(produced.node))
+                out.append(produced)
+        self._check_size(out, node)
+        return out
 
     def _comprehension(self, node: ast.ListComp | ast.GeneratorExp, scope: Scope, seq: int, depth: int) -> list[Produced]:
         rows: list[dict[str, Any]] = [{}]

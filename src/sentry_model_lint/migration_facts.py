@@ -19,6 +19,7 @@ from sentry_model_lint.evaluate import Evaluator, Produced, Unfollowable, class_
 from sentry_model_lint.facts import AttrFact, assignments
 from sentry_model_lint.names import Resolver
 from sentry_model_lint.values import CALL, LIST, TUPLE, Value, summarize
+from sentry_model_lint.vocab import CHECKED_MIGRATION, DJANGO_MIGRATION
 
 SEPARATE = "django.db.migrations.SeparateDatabaseAndState"
 
@@ -188,7 +189,10 @@ def migration_fact(node: ast.ClassDef, resolver: Resolver, module_body: Sequence
     scope = class_scope(node, module_body)
     evaluator = Evaluator(_is_builtin(resolver))
     if scope.scope.lookup("operations", scope.end) is None:
-        problems.append(Unfollowable("a `Migration` without `operations`", node.lineno))
+        # Django's Migration (and Sentry's CheckedMigration) default to no operations
+        known_base = any(resolver.resolve(base) in (DJANGO_MIGRATION, CHECKED_MIGRATION) for base in node.bases)
+        if not known_base:
+            problems.append(Unfollowable("a `Migration` without `operations`", node.lineno))
     else:
         load = ast.copy_location(ast.Name("operations", ast.Load()), node)
         try:
