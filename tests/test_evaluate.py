@@ -373,3 +373,29 @@ def test_a_migration_without_operations_has_none() -> None:
     assert fact(bare).operations_known and fact(bare).operations == ()
     custom = bare.replace("class Migration(migrations.Migration):", "class Migration(SomeBase):")
     assert not fact(custom).operations_known
+
+
+def test_simple_helper_functions_are_followed() -> None:
+    """Sentry's 2023 migrations build operations in helpers without parameters."""
+    source = HEAD + textwrap.dedent(
+        """\
+        def apikey_migrations():
+            database_operations = [migrations.RunSQL("a")]
+            state_operations = [migrations.RunSQL("s")]
+            return database_operations + [
+                migrations.SeparateDatabaseAndState(state_operations=state_operations)
+            ]
+        def helper(x):
+            return [migrations.RunSQL(x)]
+        class Migration(migrations.Migration):
+            operations = [*apikey_migrations(), migrations.RunSQL("b")]
+        """
+    )
+    migration = fact(source)
+    assert migration.operations_known
+    assert sql_of(migration) == ["a", "s", "b"]
+    # a helper with parameters (or any other statement in its body) is not followed
+    with_params = source.replace("*apikey_migrations()", '*helper("x")')
+    assert not fact(with_params).operations_known
+    recursive = HEAD + "def loop():\n    return loop()\nclass Migration(migrations.Migration):\n    operations = loop()\n"
+    assert not fact(recursive).operations_known

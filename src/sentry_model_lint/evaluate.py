@@ -13,7 +13,11 @@ body and of the module statements before it, and follows
   the loop variables replaced by their constants (``RunSQL(f"DROP TABLE {t}")`` becomes
   ``RunSQL("DROP TABLE sentry_foo")``), at the element expression's position;
 * ``list(...)`` / ``tuple(...)`` of those (and ``list()`` / ``tuple()``);
-* a list element that is a name bound to a call (``operations = [drop_index]``).
+* a list element that is a name bound to a call (``operations = [drop_index]``);
+* a call of a module-level helper without parameters or decorators whose body only assigns
+  names and ends with ``return`` (Sentry's ``def apikey_migrations(): database_operations = [...];
+  return database_operations + [...]``): its locals, then its returned expression, with the
+  module's names as they are where it is called.
 
 Policy for conditionals: a name bound under ``if``/``else`` (``operations`` or any name it is
 built from) is followed when every branch gives an evaluable list: when the branches give the
@@ -23,7 +27,7 @@ every branch are followed in source order (a superset of what runs: Sentry's tes
 the name keeps its earlier binding, or none (then it contributes no operation); a branch that
 cannot be followed makes the name uncertain.
 A name bound in any other compound statement (``for``, ``while``, ``try``, ``with``, ``match``),
-bound by an import, a ``def`` or a ``class``, or mutated in place (``ops.append(...)``,
+bound by an import, another ``def`` or a ``class``, or mutated in place (``ops.append(...)``,
 ``ops.extend(...)``, ``del ops``) is uncertain.
 
 The work is bounded so hostile input cannot hang or exhaust memory: at most :data:`MAX_STEPS`
@@ -83,7 +87,30 @@ class _Branches:
     branches: tuple[tuple[Scope, int], ...]  # (branch scope, end of the branch)
 
 
-_Binding = _Expr | _Opaque | _Branches
+@dataclass(frozen=True)
+class _Function:
+    """A module-level helper without parameters whose body only assigns names and returns an
+    expression (Sentry's ``def apikey_migrations(): ... return database_operations + [...]``)."""
+
+    node: ast.FunctionDef
+    scope: Scope  # where the function was defined: its globals
+
+
+_Binding = _Expr | _Opaque | _Branches | _Function
+
+
+def _simple_function(stmt: ast.stmt) -> bool:
+    if not isinstance(stmt, ast.FunctionDef) or stmt.decorator_list:
+        return False
+    args = stmt.args
+    if args.posonlyargs or args.args or args.vararg or args.kwonlyargs or args.kwarg:
+        return False
+    body = list(stmt.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+        return False
+    return all(isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign)) for s in body[:-1])
 
 
 @dataclass(eq=False)
@@ -202,6 +229,8 @@ def _bind_statement(stmt: ast.stmt, scope: Scope, counter: _Counter) -> None:
             scope.bind(call.func.value.id, seq, _Opaque(stmt.lineno, f"`{call.func.value.id}` changed in place"))
     elif isinstance(stmt, (ast.Pass, ast.Return, ast.Raise, ast.Assert, ast.Global, ast.Nonlocal, ast.Break, ast.Continue)):
         pass
+    elif isinstance(stmt, ast.FunctionDef) and _simple_function(stmt):
+        scope.bind(stmt.name, seq, _Function(stmt, scope))
     else:
         what = {
             ast.FunctionDef: "a function",
@@ -319,12 +348,26 @@ class Evaluator:
             return self._name(node, scope, seq, sub)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
             return self._comprehension(node, scope, seq, sub)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args and not node.keywords:
+            binding = scope.lookup(node.func.id, seq)
+            if isinstance(binding, _Function):
+                return self._call(binding, seq, sub)
         if isinstance(node, ast.Call) and self._builtin(node.func, scope, seq) and not node.keywords:
             if not node.args:
                 return []
             if len(node.args) == 1 and not isinstance(node.args[0], ast.Starred):
                 return self.evaluate(node.args[0], scope, seq, sub)
         raise Unfollowable(f"`{snippet(node)}`", getattr(node, "lineno", 0))
+
+    def _call(self, function: _Function, seq: int, depth: int) -> list[Produced]:
+        """What a simple helper returns: its local assignments, then its ``return`` expression,
+        with the module's names as they are where it is called."""
+        local = Scope(function.scope, seq)
+        body = [s for s in function.node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        end = _bind_block(body[:-1], local, _Counter())
+        returned = body[-1]
+        assert isinstance(returned, ast.Return) and returned.value is not None  # see _simple_function
+        return self.evaluate(returned.value, local, end, depth)
 
     def lenient(self, node: ast.expr, scope: Scope, seq: int) -> tuple[list[Produced], list[Unfollowable]]:
         """The elements of a list literal, with each starred item it cannot follow kept as one
@@ -378,6 +421,8 @@ class Evaluator:
             raise Unfollowable(f"`{node.id}` ({binding.why}, line {binding.line})", node.lineno)
         if isinstance(binding, _Expr):
             return self.evaluate(binding.node, binding.scope, binding.seq, depth)
+        if isinstance(binding, _Function):
+            raise Unfollowable(f"`{node.id}` (a function, not a list, line {binding.node.lineno})", node.lineno)
         results: list[list[Produced]] = []
         for branch, end in binding.branches:
             try:
