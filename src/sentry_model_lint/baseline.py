@@ -10,6 +10,7 @@ one suppressed.
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable
 
@@ -19,6 +20,32 @@ from sentry_model_lint.rules.base import Violation
 
 FORMAT = 1
 Key = tuple[str, str, str]
+
+
+def configured_path(root: str, configured: str) -> str:
+    """The baseline file that ``baseline = "..."`` in the configuration of ``root`` names.
+
+    The configuration comes with the checkout (untrusted input: a branch or a fork linted in CI),
+    so the file must stay inside the project: a path that leaves ``root`` (``../../x``, an
+    absolute path elsewhere, or a symlink pointing out) is refused with a :class:`ConfigError`.
+    """
+    path = os.path.join(root, configured)
+    check_inside(root, path, configured)
+    return path
+
+
+def check_inside(root: str, path: str, shown: str | None = None) -> None:
+    """ConfigError unless ``path`` (symlinks resolved) lies inside ``root``."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    try:
+        inside = os.path.commonpath([real_root, real]) == real_root and real != real_root
+    except ValueError:  # other drive (Windows)
+        inside = False
+    if not inside:
+        raise ConfigError(
+            f"baseline {shown or path!r} is outside the project root {root}: the configured baseline must be a file inside the project"
+        )
 
 
 def key_of(relpath: str, violation: Violation) -> Key:
@@ -32,12 +59,18 @@ class Baseline:
         self._used: Counter[Key] = Counter()
 
     @classmethod
-    def load(cls, path: str) -> Baseline:
+    def load(cls, path: str, root: str | None = None) -> Baseline:
+        """Read the baseline at ``path``; with ``root``, the path must lie inside it (a baseline
+        the configuration names)."""
+        if root is not None:
+            check_inside(root, path)
         try:
             with open(path, encoding="utf-8") as fh:
                 data = json.load(fh)
         except FileNotFoundError:
             raise ConfigError(f"baseline file {path} does not exist: create it with `sentry-model-lint baseline`") from None
+        except RecursionError:
+            raise ConfigError(f"baseline file {path} cannot be read: JSON nested too deep") from None
         except (OSError, ValueError) as exc:
             raise ConfigError(f"baseline file {path} cannot be read: {exc}") from None
         entries: Counter[Key] = Counter()
@@ -46,20 +79,23 @@ class Baseline:
                 raise ValueError(f"unknown format {data.get('format')!r}")
             for item in data["findings"]:
                 key = (str(item["path"]), str(item["code"]), str(item["symbol"]))
-                count = int(item.get("count", 1))
+                count = int(item.get("count", 1))  # 1e400: OverflowError, caught below
                 if count < 1:
                     raise ValueError("count must be positive")
                 entries[key] += count
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
             raise ConfigError(f"baseline file {path} is not a sentry-model-lint baseline: {exc}") from None
         return cls(path, entries)
 
     @staticmethod
-    def write(path: str, keys: Iterable[Key]) -> int:
+    def write(path: str, keys: Iterable[Key], root: str | None = None) -> int:
+        """Write the baseline (mode 0644); with ``root``, ``path`` must lie inside it."""
+        if root is not None:
+            check_inside(root, path)
         counts = Counter(keys)
         findings = [{"path": p, "code": c, "symbol": s, "count": n} for (p, c, s), n in sorted(counts.items())]
         data = {"tool": "sentry-model-lint", "format": FORMAT, "findings": findings}
-        write_atomically(path, json.dumps(data, indent=2) + "\n")
+        write_atomically(path, json.dumps(data, indent=2) + "\n", mode=0o644)
         return sum(counts.values())
 
     def suppresses(self, key: Key) -> bool:

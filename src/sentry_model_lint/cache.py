@@ -20,6 +20,7 @@ import json
 import os
 import posixpath
 import shutil
+import stat as stat_module
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,65 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".sentry_model_lint_cache"
 FORMAT = 2
+GITIGNORE = "# written by sentry-model-lint: the cache is not part of the project\n*\n"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_CONTROL = {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def _safe_below(root: str, path: str) -> bool:
+    """True when no component of ``path`` below ``root`` is a symlink or something other than a
+    folder (a missing component is fine: it will be created). A checkout is untrusted input: a
+    linked cache folder could point the linter's reads, writes and deletions anywhere."""
+    rel = os.path.relpath(path, root)
+    if rel == os.curdir:
+        return True
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+        return False
+    current = root
+    for part in rel.split(os.sep):
+        current = os.path.join(current, part)
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        if not stat_module.S_ISDIR(st.st_mode):  # a symlink (lstat) or a file
+            return False
+    return True
+
+
+def _make_dirs(root: str, path: str) -> None:
+    """Create ``path`` (below ``root``) folder by folder with mode 0755 at most, never through a
+    symlink; OSError when a component is a link or not a folder."""
+    current = root
+    for part in os.path.relpath(path, root).split(os.sep):
+        current = os.path.join(current, part)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(current, 0o755)
+        if not stat_module.S_ISDIR(os.lstat(current).st_mode):
+            raise OSError(f"{current} is not a folder (a symlink?)")
+
+
+def _write_gitignore(folder: str) -> None:
+    """Create ``folder/.gitignore`` unless something (even a dangling symlink) is there already:
+    O_EXCL never follows a link, so the target of one is never created."""
+    try:
+        fd = os.open(os.path.join(folder, ".gitignore"), os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(GITIGNORE)
+
+
+def _read_text(path: str) -> str:
+    """The text of the regular file ``path``, never through a symlink (OSError otherwise)."""
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat_module.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return fh.read().decode("utf-8")
 
 
 @functools.cache
@@ -63,6 +123,8 @@ class FactsCache:
         self.enabled = enabled
         self.salt = salt
         self.dir = os.path.join(root, CACHE_DIR, f"facts-{__version__}-{FORMAT}-{tool_stamp()}")
+        if enabled and not _safe_below(root, self.dir):
+            self.enabled = enabled = False  # a linked cache folder: no cache for this run
         self.writable = enabled
         self.hits = self.misses = 0
         self._packs: dict[str, dict[str, Any]] = {}
@@ -78,13 +140,14 @@ class FactsCache:
         if pack is None:
             pack = {}
             try:
-                with open(self._pack_path(folder), encoding="utf-8") as fh:
-                    data = json.loads(fh.read())
+                if not _safe_below(self.root, self.dir):
+                    raise OSError("the cache folder is a symlink")
+                data = json.loads(_read_text(self._pack_path(folder)))
                 if isinstance(data, dict) and data.get("folder") == folder and data.get("salt") == self.salt:
                     entries = data.get("entries")
                     if isinstance(entries, dict):
                         pack = entries
-            except (OSError, ValueError, RecursionError):
+            except (OSError, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
                 pass
             self._packs[folder] = pack
         return pack
@@ -140,14 +203,14 @@ class FactsCache:
             self.writable = False  # read-only or full disk: keep going without writing
 
     def _ensure_dir(self) -> None:
-        if os.path.isdir(self.dir):
-            return
-        _prune(os.path.dirname(self.dir), "facts-", keep=os.path.basename(self.dir))
-        os.makedirs(self.dir, exist_ok=True)
-        ignore = os.path.join(self.root, CACHE_DIR, ".gitignore")
-        if not os.path.exists(ignore):
-            with open(ignore, "w", encoding="utf-8") as fh:
-                fh.write("# written by sentry-model-lint: the cache is not part of the project\n*\n")
+        if not _safe_below(self.root, self.dir):
+            raise OSError("the cache folder is a symlink")
+        with contextlib.suppress(OSError):
+            if stat_module.S_ISDIR(os.lstat(self.dir).st_mode):
+                return
+        _prune(self.root, os.path.dirname(self.dir), "facts-", keep=os.path.basename(self.dir))
+        _make_dirs(self.root, self.dir)
+        _write_gitignore(os.path.join(self.root, CACHE_DIR))
 
 
 class ResultsCache:
@@ -171,12 +234,15 @@ class ResultsCache:
         self.path = os.path.join(self.dir, f"{self.prefix}{digest}.json")
         self._entries: dict[str, Any] | None = None
         self._dirty: set[str] = set()
+        if enabled and not _safe_below(root, self.dir):
+            self.enabled = enabled = False  # a linked cache folder: no cache for this run
         self.writable = enabled
 
     def _read(self) -> dict[str, Any]:
         try:
-            with open(self.path, encoding="utf-8") as fh:
-                data = json.loads(fh.read())
+            if not _safe_below(self.root, self.dir):
+                raise OSError("the cache folder is a symlink")
+            data = json.loads(_read_text(self.path))
             if isinstance(data, dict) and isinstance(data.get("entries"), dict):
                 entries: dict[str, Any] = data["entries"]
                 return entries
@@ -189,14 +255,18 @@ class ResultsCache:
             self._entries = self._read()
         return self._entries
 
-    def get(self, rel: str, stamp: str, project: str) -> list[list[Any]] | None:
+    def get(self, rel: str, stamp: str, project: str, lines: int | None = None) -> list[list[Any]] | None:
+        """The cached findings of ``rel``, or None (lint the file again) when there is no entry
+        or any finding in it is not one the linter could have reported (unknown code, line out
+        of ``1..lines``, negative column, control characters in the text). An empty list cannot
+        be told apart from one a hand-edited cache holds: it is believed."""
         if not self.enabled:
             return None
         entry = self._load().get(rel)
         if not isinstance(entry, dict) or entry.get("stamp") != stamp or entry.get("project") != project:
             return None
         found = entry.get("found")
-        if not isinstance(found, list) or not all(_is_finding(f) for f in found):
+        if not isinstance(found, list) or not all(_is_finding(f, lines) for f in found):
             return None
         return found
 
@@ -211,13 +281,12 @@ class ResultsCache:
         if not self.writable or not self._dirty or self._entries is None:
             return
         try:
-            os.makedirs(self.dir, exist_ok=True)
-            ignore = os.path.join(self.dir, ".gitignore")
-            if not os.path.exists(ignore):
-                with open(ignore, "w", encoding="utf-8") as fh:
-                    fh.write("# written by sentry-model-lint: the cache is not part of the project\n*\n")
-            if not os.path.exists(self.path):
-                _prune(self.dir, "results-", keep=self.prefix)
+            if not _safe_below(self.root, self.dir):
+                raise OSError("the cache folder is a symlink")
+            _make_dirs(self.root, self.dir)
+            _write_gitignore(self.dir)
+            if not os.path.lexists(self.path):
+                _prune(self.root, self.dir, "results-", keep=self.prefix)
             with _locked(self.path + ".lock"):  # read, merge and replace as one step
                 merged = self._read()
                 merged.update({rel: self._entries[rel] for rel in self._dirty})
@@ -228,9 +297,12 @@ class ResultsCache:
             self.writable = False
 
 
-def _prune(folder: str, kind: str, keep: str) -> None:
+def _prune(root: str, folder: str, kind: str, keep: str) -> None:
     """Remove the cache entries of ``kind`` another version of the tool wrote (names that start
-    with ``kind`` but not with ``keep``)."""
+    with ``kind`` but not with ``keep``). Nothing is removed through a symlink: not when
+    ``folder`` (or a folder above it, below ``root``) is one; a linked entry loses only the link."""
+    if not _safe_below(root, folder):
+        return
     try:
         names = os.listdir(folder)
     except OSError:
@@ -238,11 +310,15 @@ def _prune(folder: str, kind: str, keep: str) -> None:
     for name in names:
         if name.startswith(kind) and not name.startswith(keep):
             path = os.path.join(folder, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
+            try:
+                is_dir = stat_module.S_ISDIR(os.lstat(path).st_mode)
+            except OSError:
+                continue
+            if is_dir:
+                shutil.rmtree(path, ignore_errors=True)  # does not follow links inside
             else:
                 with contextlib.suppress(OSError):
-                    os.unlink(path)
+                    os.unlink(path)  # a link: the link itself, never its target
 
 
 @contextlib.contextmanager
@@ -254,7 +330,8 @@ def _locked(path: str) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    with open(path, "a", encoding="utf-8") as fh:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW, 0o644)  # never through a link
+    with os.fdopen(fd, "a", encoding="utf-8") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -262,13 +339,36 @@ def _locked(path: str) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _is_finding(found: Any) -> bool:
+@functools.cache
+def _known_codes() -> frozenset[str]:
+    from sentry_model_lint.rules.base import REGISTRY, all_rules
+
+    all_rules()  # registers every rule
+    return frozenset(REGISTRY)
+
+
+def _is_clean_text(text: Any) -> bool:
+    return isinstance(text, str) and not any(ch in _CONTROL for ch in text)
+
+
+def _is_finding(found: Any, lines: int | None = None) -> bool:
+    """True when ``found`` is a finding the linter could have stored: [line, col, code, message,
+    symbol] with a known rule code, ``1 <= line`` (``<= lines`` when known), ``col >= 0`` and
+    message and symbol free of control characters (a planted escape sequence or newline never
+    reaches a terminal or a CI annotation)."""
+    if not isinstance(found, list) or len(found) != 5:
+        return False
+    line, col, code, message, symbol = found
     return (
-        isinstance(found, list)
-        and len(found) == 5
-        and isinstance(found[0], int)
-        and isinstance(found[1], int)
-        and all(isinstance(x, str) for x in found[2:])
+        type(line) is int
+        and type(col) is int
+        and line >= 1
+        and (lines is None or line <= lines)
+        and col >= 0
+        and isinstance(code, str)
+        and code in _known_codes()
+        and _is_clean_text(message)
+        and _is_clean_text(symbol)
     )
 
 

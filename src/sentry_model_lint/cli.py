@@ -1,7 +1,8 @@
 """The command line: ``check``, ``baseline``, ``rule CODE``, ``rules``.
 
 Exit codes: 0 no findings, 1 findings (a file that cannot be parsed counts as one, and so do
-pending fixes under ``--diff``), 2 usage or configuration error (bad option, missing path,
+pending fixes under ``--diff``; a file ``--fix`` cannot write gives 1 even with
+``--exit-zero``), 2 usage or configuration error (bad option, missing path,
 broken ``pyproject.toml`` or baseline, a ``since`` ref git cannot resolve), 3 internal error (a
 bug in a rule).
 """
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import os
+import stat
 import sys
 import time
 from collections.abc import Sequence
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from sentry_model_lint import __version__
-from sentry_model_lint.baseline import Baseline, Key, key_of
+from sentry_model_lint.baseline import Baseline, Key, configured_path, key_of
 from sentry_model_lint.cache import ResultsCache, file_stamp
 from sentry_model_lint.capabilities import forget as forget_capabilities
 from sentry_model_lint.capabilities import stamp as capabilities_stamp
@@ -28,9 +31,9 @@ from sentry_model_lint.files import write_atomically
 from sentry_model_lint.history import HistoryError, git_folder, new_work, since_stamp
 from sentry_model_lint.noqa import filter_violations
 from sentry_model_lint.paths import classify, find_root, forget_scans, scan_project
-from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, statistics, write
-from sentry_model_lint.rules.base import Fix, Violation, get_rule
-from sentry_model_lint.source import FileResult, SourceError, read_source
+from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, escape_controls, statistics, write
+from sentry_model_lint.rules.base import REGISTRY, Fix, Violation, all_rules, get_rule
+from sentry_model_lint.source import FileResult, SourceError, decode, encoding_of, read_source
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_BASELINE = ".sentry-model-lint-baseline.json"
@@ -147,11 +150,23 @@ class Run:
         return list(self.walker_for(root).files(given))
 
 
+def _selection(value: str | None, option: str) -> tuple[str, ...] | None:
+    """The codes or prefixes an option names; each must select at least one rule."""
+    if not value:
+        return None
+    codes = parse_codes(value, option)
+    all_rules()
+    for code in codes:
+        if not any(known.startswith(code) for known in REGISTRY):
+            raise UsageError(f"{option}: {code} matches no rule; `sentry-model-lint rules` lists them")
+    return codes
+
+
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
     return {
-        "select": parse_codes(args.select, "--select") if args.select else None,
-        "extend_select": parse_codes(args.extend_select, "--extend-select") if args.extend_select else None,
-        "ignore": parse_codes(args.ignore, "--ignore") if args.ignore else None,
+        "select": _selection(args.select, "--select"),
+        "extend_select": _selection(args.extend_select, "--extend-select"),
+        "ignore": _selection(args.ignore, "--ignore"),
         "project_index": False if args.no_project else None,
         "use_cache": False if args.no_cache else None,
         "since": _since(args.since),
@@ -214,12 +229,12 @@ def _fixable(violation: Violation, unsafe: bool) -> bool:
 
 def _fix(
     path: str, result: FileResult, violations: list[Violation], args: argparse.Namespace, config: Config
-) -> tuple[FileResult, int, str | None]:
+) -> tuple[FileResult, int, str | None, bool]:
     """Apply (or, with --diff, show) the fixes; returns the result to report, the number of
-    findings fixed, and the diff."""
+    findings fixed, the diff, and whether the fixed file could not be written (said on stderr)."""
     candidates = [v for v in violations if _fixable(v, args.unsafe_fixes)]
     if not candidates or result.source is None:
-        return result, 0, None
+        return result, 0, None, False
     from sentry_model_lint.engine import capabilities_for
     from sentry_model_lint.fixes import apply_fixes
     from sentry_model_lint.paths import classify
@@ -227,15 +242,90 @@ def _fix(
     capabilities = capabilities_for(classify(path, find_root(os.path.dirname(os.path.abspath(path)))), config)
     outcome = apply_fixes(result.source, candidates, unsafe=args.unsafe_fixes, capabilities=capabilities)
     if outcome.source == result.source:
-        return result, 0, None
+        return result, 0, None, False
     if args.diff:
         before, after = result.source.splitlines(keepends=True), outcome.source.splitlines(keepends=True)
-        name = path.lstrip("/")
-        return result, 0, "".join(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
-    write_atomically(path, outcome.source, keep_mode=True, prefix=".sml-", newline="")
+        name = escape_controls(path.lstrip("/"))
+        return result, 0, "".join(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}")), False
+    problem = _write_fixed(path, result.source, outcome.source)
+    if problem is not None:
+        print(f"{escape_controls(path)}: cannot fix: {problem}", file=sys.stderr)
+        return result, 0, None, True
     from sentry_model_lint.engine import lint_source
 
-    return lint_source(outcome.source, path, config), len(outcome.fixed), None
+    return lint_source(outcome.source, path, config), len(outcome.fixed), None, False
+
+
+def _fix_target(path: str) -> tuple[str | None, str | None]:
+    """The file ``--fix`` writes for ``path``: a symbolic link is written through to its target,
+    which must lie in the link's project root (its folder when there is none)."""
+    if not os.path.islink(path):
+        return path, None
+    target = os.path.realpath(path)
+    link_folder = os.path.dirname(os.path.abspath(path))
+    root = os.path.realpath(find_root(link_folder) or link_folder)
+    if os.path.commonpath([root, target]) != root:
+        return None, "symbolic link to a file outside the project root"
+    return target, None
+
+
+def _read_only(target: str, st: os.stat_result) -> bool:
+    folder = os.path.dirname(os.path.abspath(target))
+    try:
+        folder_mode = os.stat(folder).st_mode
+    except OSError:
+        return True
+    # the permission bits, not os.access alone: root may write anywhere, but a 0444 file is
+    # meant to stay as it is
+    if not st.st_mode & 0o222 or not folder_mode & 0o222:
+        return True
+    return not (os.access(target, os.W_OK) and os.access(folder, os.W_OK))
+
+
+def _write_fixed(path: str, before: str, after: str) -> str | None:
+    """Write the fixed text ``after`` over ``path`` (which read as ``before``), in the file's own
+    encoding (BOM, PEP 263 cookie; line ends are kept by the fixes). Returns why it was not
+    written, or None."""
+    target, problem = _fix_target(path)
+    if target is None:
+        return problem
+    try:
+        st = os.stat(target)
+        if not stat.S_ISREG(st.st_mode):
+            return "not a regular file"
+        with open(target, "rb") as fh:
+            data = fh.read()
+        encoding = encoding_of(data)
+        if decode(data, path) != before:
+            return "the file changed while it was checked"
+        try:
+            new_data = after.encode(encoding)
+        except UnicodeEncodeError:
+            return f"the fixed text cannot be encoded in the file's encoding ({encoding})"
+        if encoding_of(new_data) != encoding or decode(new_data, path) != after:
+            return "the fix would change how the file's encoding is declared"
+    except SourceError as exc:
+        return exc.message
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if _read_only(target, st):
+        return "read-only"
+    try:
+        if st.st_nlink > 1:
+            # a hard link: write in place so that every name of the file sees the fix (a
+            # rename would leave the other names with the old text)
+            with open(target, "r+b") as fh:
+                fh.write(new_data)
+                fh.truncate()
+        else:
+            write_atomically(target, new_data, keep_mode=True, prefix=".sml-")
+    except PermissionError:
+        return "read-only"
+    except OSError as exc:
+        if exc.errno == errno.EROFS:
+            return "read-only"
+        return f"cannot write: {exc.strerror or exc}"
+    return None
 
 
 def _gather(run: Run, given_paths: Sequence[str]) -> tuple[list[str], bool]:
@@ -245,7 +335,7 @@ def _gather(run: Run, given_paths: Sequence[str]) -> tuple[list[str], bool]:
     missing = False
     for given in given_paths:
         if not os.path.exists(given):
-            print(f"sentry-model-lint: {given}: no such file or directory", file=sys.stderr)
+            print(f"sentry-model-lint: {escape_controls(given)}: no such file or directory", file=sys.stderr)
             missing = True
             continue
         paths.extend(run.files(given))
@@ -257,6 +347,7 @@ def run_check(args: argparse.Namespace) -> int:
     run = Run(_overrides(args))
     findings: list[Finding] = []
     fixed_total = 0
+    unfixable = 0  # files --fix could not write
     diffs: list[str] = []
     baselines: dict[str, Baseline] = {}
     checked: dict[str, set[str]] = {}
@@ -276,12 +367,13 @@ def run_check(args: argparse.Namespace) -> int:
         result = _lint_with_results_cache(run, path, rel, root, config, use_cached=not (args.fix or args.diff))
         if result.error is not None:
             err = result.error
-            findings.append(Finding(path, err.line, err.col, SYNTAX_ERROR, err.message))
+            findings.append(Finding(path, err.line, err.col, SYNTAX_ERROR, err.message, root=root))
             continue
         run.internal.extend(result.internal_errors)
         violations = reported(result, config, root, rel)
         if (args.fix or args.diff) and violations:
-            result, fixed, diff = _fix(path, result, violations, args, config)
+            result, fixed, diff, failed = _fix(path, result, violations, args, config)
+            unfixable += failed
             fixed_total += fixed
             if diff:
                 diffs.append(diff)
@@ -290,7 +382,7 @@ def run_check(args: argparse.Namespace) -> int:
         if baseline is not None:
             checked.setdefault(baseline.path, set()).add(rel)
             violations = [v for v in violations if not baseline.suppresses(key_of(rel, v))]
-        findings.extend(Finding(path, v.line, v.col + 1, v.code, v.message, v.symbol) for v in violations)
+        findings.extend(Finding(path, v.line, v.col + 1, v.code, v.message, v.symbol, root) for v in violations)
     for cache in run.results.values():
         if cache is not None:
             cache.flush()
@@ -299,7 +391,7 @@ def run_check(args: argparse.Namespace) -> int:
         for baseline in baselines.values():
             for (rel, code, symbol), count in baseline.stale(checked.get(baseline.path)):
                 stale += count
-                print(f"{rel}: stale baseline entry {code} {symbol}" + (f" (x{count})" if count > 1 else ""))
+                print(escape_controls(f"{rel}: stale baseline entry {code} {symbol}") + (f" (x{count})" if count > 1 else ""))
     out = sys.stdout
     if args.diff:
         for diff in diffs:
@@ -316,7 +408,7 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if run.internal:
         return EXIT_INTERNAL
-    if (findings or stale or diffs) and not args.exit_zero:
+    if unfixable or ((findings or stale or diffs) and not args.exit_zero):
         return EXIT_FINDINGS
     return EXIT_CLEAN
 
@@ -366,7 +458,7 @@ def _baseline_for(args: argparse.Namespace, config: Config, root: str | None, ca
     if args.baseline:
         path = os.path.abspath(args.baseline)
     elif config.baseline and root is not None:
-        path = os.path.join(root, config.baseline)
+        path = configured_path(root, config.baseline)
     else:
         return None
     if path not in cache:
@@ -384,7 +476,10 @@ def _warn_about_broken_files() -> None:
         for path, message in sorted(index.broken.items()):
             if path not in seen:
                 seen.add(path)
-                print(f"sentry-model-lint: warning: {path}: {message} (project rules leave it out)", file=sys.stderr)
+                print(
+                    escape_controls(f"sentry-model-lint: warning: {path}: {message} (project rules leave it out)"),
+                    file=sys.stderr,
+                )
 
 
 def _warn_about_unfollowed_migrations() -> None:
@@ -399,7 +494,7 @@ def _warn_about_unfollowed_migrations() -> None:
                 seen.add(path)
                 shown = os.path.relpath(path)
                 shown = path if shown.startswith("..") else shown
-                print(f"{shown}:{line}: warning: {message}", file=sys.stderr)
+                print(escape_controls(f"{shown}:{line}: warning: {message}"), file=sys.stderr)
 
 
 def run_baseline(args: argparse.Namespace) -> int:
@@ -420,7 +515,7 @@ def run_baseline(args: argparse.Namespace) -> int:
         if args.output:
             target = os.path.abspath(args.output)
         elif config.baseline and root is not None:
-            target = os.path.join(root, config.baseline)
+            target = configured_path(root, config.baseline)
         else:
             target = os.path.join(root or os.getcwd(), DEFAULT_BASELINE)
         rel = relpath_for(path, root)

@@ -9,6 +9,7 @@ rule (or a prefix of it) in ``select`` turns it on, as ``flake8 --select`` does.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -98,9 +99,15 @@ def parse_codes(value: object, key: str) -> tuple[str, ...]:
     else:
         raise ConfigError(f'`{key}` must be a list of rule codes, like ["SML1", "SML210"]')
     for item in items:
-        if not (item.upper().startswith("SML") or item.upper() == "ALL"):
-            raise ConfigError(f"`{key}`: {item!r} is not a rule code or prefix (SML...)")
+        if item.upper() != "ALL" and not _SELECTOR.fullmatch(item.upper()):
+            raise ConfigError(
+                f"`{key}`: {item!r} matches no rule (codes are SML101 to SML499; a prefix such as SML1 or SML21 selects a family)"
+            )
     return tuple("SML" if i.upper() == "ALL" else i.upper() for i in items)
+
+
+#: a rule code or a prefix of one: SML, SML1 .. SML4, SML10 .. SML49, SML101 .. SML499
+_SELECTOR = re.compile(r"SML(?:[1-4]\d{0,2})?")
 
 
 def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Config:

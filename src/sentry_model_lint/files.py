@@ -14,6 +14,7 @@ def write_atomically(
     data: str | bytes,
     *,
     keep_mode: bool = False,
+    mode: int | None = None,
     prefix: str | None = None,
     newline: str | None = None,
 ) -> None:
@@ -27,9 +28,13 @@ def write_atomically(
 
     ``keep_mode``: ``path`` must exist, and the new file gets its permission bits (a fixed
     source file stays as readable as it was). Otherwise the file gets the temporary file's mode
-    (0600, readable by its owner only).
+    (0600, readable by its owner only) unless ``mode`` gives its permission bits (a baseline is
+    0644, like any file of the project); ``mode`` and ``keep_mode`` cannot be combined.
     """
-    mode = stat.S_IMODE(os.stat(path).st_mode) if keep_mode else None
+    if keep_mode and mode is not None:
+        raise ValueError("write_atomically: give mode or keep_mode, not both")
+    if keep_mode:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
     try:

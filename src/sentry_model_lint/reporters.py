@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from sentry_model_lint import __version__
 from sentry_model_lint.rules.base import Fix, all_rules, get_rule, strip_expect_marks
@@ -24,6 +27,7 @@ class Finding:
     code: str
     message: str
     symbol: str = ""
+    root: str | None = None  # the project root the file belongs to (SARIF URIs are relative to it)
 
     @property
     def rule_name(self) -> str:
@@ -36,13 +40,33 @@ class Finding:
         return bool(rule and rule.fix is not Fix.NONE)
 
 
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: any of them in a path
+# or message could start a forged line or drive the terminal
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\n``, ``\\x1b``), for any
+    human-readable output: a path or message read from a checkout cannot forge a line."""
+    return _CONTROLS.sub(_escape_control, text)
+
+
 def write(findings: Sequence[Finding], fmt: str, out: TextIO) -> None:
     {"text": _text, "json": _json, "sarif": _sarif, "github": _github}[fmt](findings, out)
 
 
 def _text(findings: Sequence[Finding], out: TextIO) -> None:
     for f in findings:
-        out.write(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}\n")
+        out.write(escape_controls(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}") + "\n")
 
 
 def _json(findings: Sequence[Finding], out: TextIO) -> None:
@@ -64,7 +88,7 @@ def _json(findings: Sequence[Finding], out: TextIO) -> None:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escape_controls(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:
@@ -104,7 +128,40 @@ def sarif_rules() -> list[dict[str, Any]]:
     return rules
 
 
+def _file_uri(path: str) -> str:
+    """An absolute ``file://`` URI, percent-encoded per RFC 3986 (names that are not UTF-8
+    keep their bytes)."""
+    absolute = os.path.abspath(path).replace("\\", "/")
+    if not absolute.startswith("/"):
+        absolute = "/" + absolute  # C:/x -> file:///C:/x
+    return "file://" + quote(os.fsencode(absolute), safe="/:")
+
+
+def _relative_uri(path: str, root: str) -> str | None:
+    """``path`` as a URI reference relative to ``root``, or None when it lies outside."""
+    absolute, base = os.path.abspath(path), os.path.abspath(root)
+    try:
+        rel = os.path.relpath(absolute, base)
+    except ValueError:  # another drive
+        return None
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+        return None
+    return quote(os.fsencode(rel.replace("\\", "/")), safe="/")
+
+
+def _artifact_location(f: Finding, base: str | None) -> dict[str, str]:
+    if base is not None and f.root is not None and os.path.abspath(f.root) == base:
+        rel = _relative_uri(f.path, base)
+        if rel is not None:
+            return {"uri": rel, "uriBaseId": "%SRCROOT%"}
+    return {"uri": _file_uri(f.path)}
+
+
 def sarif_document(findings: Sequence[Finding]) -> dict[str, Any]:
+    # %SRCROOT% is the project root of most findings; findings in another root (or none) get an
+    # absolute file:// URI
+    roots = Counter(os.path.abspath(f.root) for f in findings if f.root is not None)
+    base = roots.most_common(1)[0][0] if roots else None
     rules = sarif_rules()
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
@@ -116,7 +173,7 @@ def sarif_document(findings: Sequence[Finding]) -> dict[str, Any]:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.path.replace("\\", "/")},
+                        "artifactLocation": _artifact_location(f, base),
                         "region": {"startLine": max(1, f.line), "startColumn": max(1, f.column)},
                     }
                 }
@@ -127,22 +184,23 @@ def sarif_document(findings: Sequence[Finding]) -> dict[str, Any]:
         if f.symbol:
             result["partialFingerprints"] = {"symbol/v1": f"{f.code}:{f.symbol}"}
         results.append(result)
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "sentry-model-lint",
+                "version": __version__,
+                "informationUri": INFO_URI,
+                "rules": rules,
+            }
+        },
+        "results": results,
+    }
+    if base is not None:
+        run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": _file_uri(base).rstrip("/") + "/"}}
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "sentry-model-lint",
-                        "version": __version__,
-                        "informationUri": INFO_URI,
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
+        "runs": [run],
     }
 
 

@@ -48,6 +48,16 @@ def decode(data: bytes, path: str = "<bytes>") -> str:
     return text
 
 
+def encoding_of(data: bytes) -> str:
+    """The codec Python reads ``data`` with: ``utf-8-sig`` when it starts with a BOM (encoding
+    with it puts the BOM back), else the PEP 263 cookie's codec, else ``utf-8``."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(f"cannot decode: {exc}") from None
+    return encoding
+
+
 def read_source(path: str) -> str:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
