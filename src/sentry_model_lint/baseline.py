@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from sentry_model_lint.config import ConfigError
-from sentry_model_lint.files import write_atomically
+from sentry_model_lint.files import read_bytes, write_atomically
 from sentry_model_lint.rules.base import Violation
 
 FORMAT = 1
@@ -65,8 +65,7 @@ class Baseline:
         if root is not None:
             check_inside(root, path)
         try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
+            data = json.loads(read_bytes(path, root=root).decode("utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"baseline file {path} does not exist: create it with `sentry-model-lint baseline`") from None
         except RecursionError:

@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sentry_model_lint.source import SourceError, read_source
+from sentry_model_lint.files import read_bytes
+from sentry_model_lint.source import SourceError, decode
 from sentry_model_lint.vocab import POST_DEPLOYMENT_FLAGS
 
 #: names whose presence the rules care about -> files that may define them (first found wins)
@@ -304,10 +305,8 @@ def detect(root: str) -> Capabilities:
 
 
 def _read(path: str) -> str | None:
-    if not os.path.isfile(path) or os.path.getsize(path) > 16 * 1024 * 1024:
-        return None
     try:
-        return read_source(path)
+        return decode(read_bytes(path), path)
     except (SourceError, OSError):
         return None
 

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sentry_model_lint.files import read_bytes
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -151,6 +153,17 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
     if not isinstance(pfi, dict):
         raise ConfigError(f"{source}: `per-file-ignores` must be a table of pattern = [codes]")
     per_file = tuple((str(k), parse_codes(v, f"per-file-ignores.{k}")) for k, v in pfi.items())
+    from sentry_model_lint.discover import check_pattern
+
+    for key, pats in (
+        ("exclude", patterns["exclude"] or ()),
+        ("extend-exclude", patterns["extend-exclude"] or ()),
+        ("per-file-ignores", [k for k, _ in per_file]),
+    ):
+        for pattern in pats:
+            problem = check_pattern(pattern)
+            if problem is not None:
+                raise ConfigError(f"{source}: `{key}` pattern {pattern!r} is not a valid gitignore-style pattern: {problem}")
     baseline = data.get("baseline")
     if baseline is not None and (not isinstance(baseline, str) or not baseline.strip()):
         raise ConfigError(f"{source}: `baseline` must be a file path")
@@ -205,14 +218,15 @@ def _history_floor(value: object, source: str) -> dict[str, int]:
 def load_pyproject(path: str) -> Config:
     """Read ``[tool.sentry-model-lint]`` from a ``pyproject.toml`` (empty Config if absent)."""
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(read_bytes(path).decode("utf-8"))
     except FileNotFoundError:
         return Config()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     section = data.get("tool", {}).get(SECTION, {}) if isinstance(data.get("tool"), dict) else {}
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.{SECTION}] must be a table")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pathspec
 
+from sentry_model_lint.files import read_text
 from sentry_model_lint.paths import SKIPPED_DIRS, walk_python_files
 
 #: folders never walked into, unless the configuration's ``exclude`` replaces them
@@ -22,6 +23,32 @@ DEFAULT_EXCLUDE = SKIPPED_DIRS
 def exclusion_spec(exclude: Sequence[str] | None, extend_exclude: Sequence[str]) -> pathspec.GitIgnoreSpec:
     patterns = list(DEFAULT_EXCLUDE if exclude is None else exclude) + list(extend_exclude)
     return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def gitignore_spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
+    """The patterns of a ``.gitignore`` file, skipping the lines pathspec cannot compile (``\\``,
+    ``foo\\``, ``!``, ``[z-a]``): git ignores an invalid pattern, it does not fail."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except Exception:  # pathspec raises its own errors and re.error
+        pass
+    good = []
+    for line in lines:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except Exception:
+            continue
+        good.append(line)
+    return pathspec.GitIgnoreSpec.from_lines(good)
+
+
+def check_pattern(pattern: str) -> str | None:
+    """Why pathspec cannot use a configured gitignore-style pattern, or None when it can."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except Exception as exc:  # pathspec raises its own errors and re.error
+        return str(exc) or type(exc).__name__
+    return None
 
 
 _GROUP_NAME = re.compile(r"\(\?P<\w+>")
@@ -63,10 +90,11 @@ class Walker:
         if folder not in self._gitignores:
             match = None
             try:
-                with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as fh:
-                    match = matcher(pathspec.GitIgnoreSpec.from_lines(fh))
+                text = read_text(os.path.join(folder, ".gitignore"), root=self.root)
             except OSError:
                 pass
+            else:
+                match = matcher(gitignore_spec(text.splitlines()))
             self._gitignores[folder] = match
         return self._gitignores[folder]
 

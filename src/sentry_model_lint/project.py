@@ -19,6 +19,8 @@ from stat import S_ISREG
 from sentry_model_lint.cache import FactsCache
 from sentry_model_lint.config import Config
 from sentry_model_lint.facts import ClassFact, ModuleFacts, extract
+from sentry_model_lint.files import read_bytes as read_file_bytes
+from sentry_model_lint.files import read_text
 from sentry_model_lint.hierarchy import Hierarchy, ModelInfo
 from sentry_model_lint.migration_facts import TestClassFact
 from sentry_model_lint.names import canonical
@@ -156,8 +158,7 @@ class ProjectIndex:
         def read_bytes() -> bytes:
             nonlocal data
             if data is None:
-                with open(path, "rb") as fh:
-                    data = fh.read()
+                data = read_file_bytes(path, root=self.root)
             return data
 
         cached = self.cache.get(rel, stat, read_bytes)
@@ -278,8 +279,7 @@ class ProjectIndex:
         text = self._texts.get(path)
         if text is None:
             try:
-                with open(path, "rb") as fh:
-                    text = fh.read().decode("utf-8", "replace")
+                text = read_text(path, root=self.root)
             except OSError:
                 text = ""
             self._texts[path] = text
@@ -362,8 +362,7 @@ class ProjectIndex:
     def lockfile(self) -> Lockfile | None:
         path = os.path.join(self.root, LOCKFILE)
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                return parse_lockfile(path, fh.read())
+            return parse_lockfile(path, read_text(path, root=self.root))
         except OSError:
             return None
 

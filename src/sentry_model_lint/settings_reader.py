@@ -10,6 +10,8 @@ import functools
 import os
 from dataclasses import dataclass
 
+from sentry_model_lint.files import read_text
+
 SERVER_SETTINGS = os.path.join("src", "sentry", "conf", "server.py")
 LOCKFILE_WHITELIST = "MIGRATIONS_LOCKFILE_APP_WHITELIST"
 
@@ -78,8 +80,7 @@ def lockfile_apps(root: str) -> LockfileApps:
 @functools.lru_cache(maxsize=16)
 def _read(path: str, _stamp: int) -> LockfileApps:
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
+        text = read_text(path)
     except OSError:
         return LockfileApps(known=False)
     return parse_lockfile_apps(text)

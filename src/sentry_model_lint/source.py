@@ -41,7 +41,8 @@ def decode(data: bytes, path: str = "<bytes>") -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+    except (SyntaxError, LookupError, UnicodeError, ValueError, TypeError) as exc:
+        # UnicodeError: a codec such as ``punycode`` that fails with more than UnicodeDecodeError
         raise SourceError(f"cannot decode {path}: {exc}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
