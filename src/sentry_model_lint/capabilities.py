@@ -25,7 +25,7 @@ from typing import Any
 
 from sentry_model_lint.files import read_bytes
 from sentry_model_lint.source import SourceError, decode
-from sentry_model_lint.vocab import POST_DEPLOYMENT_FLAGS
+from sentry_model_lint.vocab import POST_DEPLOYMENT_FLAGS, SILO_DECORATOR_MODES
 
 #: names whose presence the rules care about -> files that may define them (first found wins)
 KNOWN: Mapping[str, tuple[str, ...]] = {
@@ -53,16 +53,8 @@ KNOWN: Mapping[str, tuple[str, ...]] = {
         )
     },
 }
-SILO_DECORATORS = (
-    "cell_silo_model",
-    "region_silo_model",
-    "control_silo_model",
-    "region_silo_only_model",
-    "control_silo_only_model",
-    "control_silo_with_replication_model",
-    "customer_silo_model",
-    "all_silo_model",
-)
+#: every silo decorator name of every era (``sentry.db.models`` exports)
+SILO_DECORATORS = tuple(path.rpartition(".")[2] for path in SILO_DECORATOR_MODES)
 #: the decorator for each silo, most recent name first
 CELL_DECORATORS = ("cell_silo_model", "region_silo_model", "region_silo_only_model", "customer_silo_model")
 CONTROL_DECORATORS = ("control_silo_model", "control_silo_only_model")
@@ -243,7 +235,15 @@ def for_root(root: str | None, overrides: Mapping[str, Any] | None = None) -> Ca
     caps = TODAY
     if root is not None:
         caps = _CACHE.get(root) or _CACHE.setdefault(root, detect(root))
-    return with_overrides(caps, overrides or {})
+    if not overrides:
+        return caps
+    key = (root, repr(sorted(overrides.items())))  # once per root and configuration, not per file
+    if key not in _OVERRIDDEN:
+        _OVERRIDDEN[key] = with_overrides(caps, overrides)
+    return _OVERRIDDEN[key]
+
+
+_OVERRIDDEN: dict[tuple[str | None, str], Capabilities] = {}
 
 
 _STAMPS: dict[str, str] = {}
@@ -269,6 +269,7 @@ def forget() -> None:
     """Drop what was read (a long-lived process whose checkout changed)."""
     _CACHE.clear()
     _STAMPS.clear()
+    _OVERRIDDEN.clear()
 
 
 def detect(root: str) -> Capabilities:

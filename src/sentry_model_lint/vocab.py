@@ -98,7 +98,6 @@ BOUNDED_MODULES = (SENTRY_DB_MODELS, "sentry.db.models.fields", "sentry.db.model
 # --- models: relocation, silos, replication -----------------------------------------------------
 
 SCOPES_MODULE = "sentry.backup.scopes"
-RELOCATION_SCOPE = f"{SCOPES_MODULE}.RelocationScope"
 SCOPE_ATTR = "__relocation_scope__"
 SCOPE_MEMBERS = frozenset({"Excluded", "User", "Organization", "Config", "Global"})
 #: export flags that came before ``__relocation_scope__``
@@ -122,14 +121,6 @@ SILO_DECORATOR_MODES: Mapping[str, frozenset[str]] = {
     sentry("control_silo_with_replication_model"): frozenset({"CONTROL"}),
     sentry("all_silo_model"): frozenset({"CELL", "CONTROL"}),
 }
-#: legacy silo decorator (last name) -> today's name
-LEGACY_SILO_NAMES: Mapping[str, str] = {
-    "region_silo_model": "cell_silo_model",
-    "region_silo_only_model": "cell_silo_model",
-    "customer_silo_model": "cell_silo_model",
-    "control_silo_only_model": "control_silo_model",
-}
-LEGACY_SILO_DECORATORS: Mapping[str, str] = {sentry(old): new for old, new in LEGACY_SILO_NAMES.items()}
 #: modules that define the silo decorators
 SILO_MODULES = (SENTRY_DB_MODELS, "sentry.db.models.base")
 

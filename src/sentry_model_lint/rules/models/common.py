@@ -16,8 +16,6 @@ from sentry_model_lint.vocab import (
     SILO_MODE,
 )
 
-SILO_DECORATORS = SILO_DECORATOR_MODES
-
 #: decorators from these packages are known not to place a model in a silo
 NON_SILO_PREFIXES = ("builtins.", "typing.", "typing_extensions.", "functools.", "dataclasses.", "abc.", "django.")
 
@@ -63,8 +61,8 @@ def silo_modes(decorator: Value) -> frozenset[str] | None:
     ref = decorator.ref if decorator.kind == NAME else decorator.call_ref if decorator.kind == CALL else None
     if ref is None:
         return None
-    if ref in SILO_DECORATORS:
-        return SILO_DECORATORS[ref]
+    if ref in SILO_DECORATOR_MODES:
+        return SILO_DECORATOR_MODES[ref]
     if decorator.kind == CALL and ref == MODEL_SILO_LIMIT:
         modes = set()
         for arg in decorator.items:
