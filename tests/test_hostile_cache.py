@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import sys
 import textwrap
@@ -166,14 +167,45 @@ def test_results_entries_that_the_linter_cannot_have_written_are_discarded(proje
     assert ResultsCache(str(project), "key").get("a.py", "s", "p") is None
 
 
-def test_results_entry_line_beyond_the_file_is_discarded(project: Path) -> None:
-    cache = ResultsCache(str(project), "key")
-    cache.put("a.py", "s", "p", [GOOD])
-    cache.flush()
-    fresh = ResultsCache(str(project), "key")
-    assert fresh.get("a.py", "s", "p", lines=6) is None
-    assert fresh.get("a.py", "s", "p", lines=7) == [GOOD]
-    assert fresh.get("a.py", "s", "p") == [GOOD]
+def _plant(project: Path, found: list[object]) -> None:
+    (results,) = (project / CACHE_DIR).glob("results-*.json")
+    data = json.loads(results.read_text())
+    for entry in data["entries"].values():
+        entry["found"] = found
+    results.write_text(json.dumps(data))
+
+
+def test_results_entry_line_beyond_the_file_is_discarded(project: Path, capsys) -> None:
+    code, first, _ = check(project, capsys)
+    assert code == 1
+    _plant(project, [[10_000, 0, "SML130", "a message", "Widget.config"]])
+    code, out, _ = check(project, capsys)
+    assert code == 1
+    assert out == first and "10000" not in out
+
+
+def test_entries_planted_in_a_copied_cache_do_not_hide_findings(project: Path, tmp_path: Path, capsys) -> None:
+    """A cache folder committed or copied with the tree never matches, even when the files keep
+    their size and nanosecond mtime: the stamp holds the inode, which a new file gets anew. An
+    empty list there would otherwise hide every finding."""
+    code, first, _ = check(project, capsys)
+    assert code == 1 and "SML130" in first
+    _plant(project, [])
+    for path in (project / "src").rglob("*.py"):  # the same files, written anew, times kept
+        st = path.stat()
+        fresh = path.with_name(path.name + ".new")
+        fresh.write_bytes(path.read_bytes())
+        os.replace(fresh, path)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    code, out, _ = check(project, capsys)
+    assert code == 1
+    assert out == first
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy, symlinks=True)  # copy2 keeps the nanosecond mtimes
+    code, out, _ = check(copy, capsys)
+    assert code == 1
+    assert out.replace(str(copy), "X") == first.replace(str(project), "X")
 
 
 def test_valid_and_empty_entries_are_kept(project: Path) -> None:
@@ -264,3 +296,44 @@ def test_cli_refuses_a_configured_baseline_outside_the_root(tmp_path: Path, caps
     assert main(["baseline", "--no-cache", str(root)]) == 2
     assert "outside the project root" in capsys.readouterr().err
     assert not (tmp_path / "outside.json").exists()
+
+
+def _as_if_committed(project: Path) -> None:
+    """The cache folder as a checkout brings it: same files, a folder made anew."""
+    folder = project / CACHE_DIR
+    moved = project / "moved"
+    shutil.copytree(folder, moved, symlinks=True)
+    shutil.rmtree(folder)
+    moved.rename(folder)
+
+
+def test_a_cache_folder_that_came_with_the_checkout_is_not_read(project: Path, capsys) -> None:
+    """flake8 keys its results by the text's hash, the facts cache falls back on it: both
+    could be matched by entries planted in a committed cache folder, which is therefore
+    emptied and claimed anew rather than read."""
+    import subprocess
+
+    def flake8() -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "flake8", "--isolated", "--select", "SML", "src"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        ).stdout
+
+    first = flake8()
+    assert "SML130" in first
+    check(project, capsys)
+    for results in (project / CACHE_DIR).glob("results-*.json"):
+        data = json.loads(results.read_text())
+        for entry in data["entries"].values():
+            entry["found"] = []
+        results.write_text(json.dumps(data))
+    assert flake8() == ""  # planted in the linter's own folder: believed (it is the user's)
+    _as_if_committed(project)
+    assert flake8() == first
+    assert check(project, capsys)[0] == 1
+    owner = (project / CACHE_DIR / ".owner").read_text()
+    st = (project / CACHE_DIR).lstat()
+    assert owner == f"{st.st_dev}:{st.st_ino}\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sentry_model_lint.config import ConfigError
 from sentry_model_lint.files import read_bytes, write_atomically
@@ -104,12 +104,12 @@ class Baseline:
             return True
         return False
 
-    def stale(self, checked: set[str] | None = None) -> list[tuple[Key, int]]:
+    def stale(self, checked: set[str] | None = None, gone: Callable[[str], bool] | None = None) -> list[tuple[Key, int]]:
         """Entries (with their unused count) that matched nothing in this run; ``checked`` limits
-        the answer to the files this run looked at."""
+        the answer to the files this run looked at, plus those ``gone`` says no longer exist."""
         out = []
         for key, count in sorted(self.entries.items()):
             unused = count - self._used[key]
-            if unused > 0 and (checked is None or key[0] in checked):
+            if unused > 0 and (checked is None or key[0] in checked or (gone is not None and gone(key[0]))):
                 out.append((key, unused))
         return out

@@ -84,6 +84,38 @@ def _write_gitignore(folder: str) -> None:
         fh.write(GITIGNORE)
 
 
+OWNER = ".owner"
+
+
+def _identity(folder: str) -> str:
+    st = os.lstat(folder)
+    return f"{st.st_dev}:{st.st_ino}\n"
+
+
+def _ours(root: str) -> bool:
+    """True when the cache folder of ``root`` is one this linter made, in this place: its
+    ``.owner`` file names the folder's own device and inode. A cache folder that came with the
+    checkout (committed, copied, restored from an archive) gets a new inode, so entries planted
+    in it, which could match a file by its content hash, are never read."""
+    folder = os.path.join(root, CACHE_DIR)
+    try:
+        return _safe_below(root, folder) and _read_text(os.path.join(folder, OWNER)) == _identity(folder)
+    except (OSError, ValueError):
+        return False
+
+
+def _claim(root: str) -> None:
+    """Make the cache folder of ``root`` ours before writing to it: a folder that is not (see
+    :func:`_ours`) loses every entry in it, then gets an ``.owner`` naming it."""
+    folder = os.path.join(root, CACHE_DIR)
+    _make_dirs(root, folder)
+    if _ours(root):
+        return
+    for kind in ("facts-", "results-"):
+        _prune(root, folder, kind, keep=None)
+    write_atomically(os.path.join(folder, OWNER), _identity(folder))
+
+
 def _read_text(path: str) -> str:
     """The text of the regular file ``path``, never through a symlink (OSError otherwise)."""
     fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
@@ -129,8 +161,14 @@ class FactsCache:
         self.hits = self.misses = 0
         self._packs: dict[str, dict[str, Any]] = {}
         self._dirty: set[str] = set()
+        self._ours: bool | None = None
         if enabled:
             atexit.register(self.flush)
+
+    def _trusted(self) -> bool:
+        if self._ours is None:
+            self._ours = _ours(self.root)
+        return self._ours
 
     def _pack_path(self, folder: str) -> str:
         return os.path.join(self.dir, hashlib.sha1(f"{self.salt}\0{folder}".encode()).hexdigest() + ".json")
@@ -140,8 +178,8 @@ class FactsCache:
         if pack is None:
             pack = {}
             try:
-                if not _safe_below(self.root, self.dir):
-                    raise OSError("the cache folder is a symlink")
+                if not self._trusted():
+                    raise OSError("not a cache folder this linter made here")
                 data = json.loads(_read_text(self._pack_path(folder)))
                 if isinstance(data, dict) and data.get("folder") == folder and data.get("salt") == self.salt:
                     entries = data.get("entries")
@@ -205,6 +243,8 @@ class FactsCache:
     def _ensure_dir(self) -> None:
         if not _safe_below(self.root, self.dir):
             raise OSError("the cache folder is a symlink")
+        _claim(self.root)
+        self._ours = True
         with contextlib.suppress(OSError):
             if stat_module.S_ISDIR(os.lstat(self.dir).st_mode):
                 return
@@ -240,8 +280,8 @@ class ResultsCache:
 
     def _read(self) -> dict[str, Any]:
         try:
-            if not _safe_below(self.root, self.dir):
-                raise OSError("the cache folder is a symlink")
+            if not _ours(self.root):
+                raise OSError("not a cache folder this linter made here")
             data = json.loads(_read_text(self.path))
             if isinstance(data, dict) and isinstance(data.get("entries"), dict):
                 entries: dict[str, Any] = data["entries"]
@@ -255,18 +295,20 @@ class ResultsCache:
             self._entries = self._read()
         return self._entries
 
-    def get(self, rel: str, stamp: str, project: str, lines: int | None = None) -> list[list[Any]] | None:
+    def get(self, rel: str, stamp: str, project: str) -> list[list[Any]] | None:
         """The cached findings of ``rel``, or None (lint the file again) when there is no entry
-        or any finding in it is not one the linter could have reported (unknown code, line out
-        of ``1..lines``, negative column, control characters in the text). An empty list cannot
-        be told apart from one a hand-edited cache holds: it is believed."""
+        or any finding in it is not one the linter could have reported (unknown code, line
+        below 1, negative column, control characters in the text; the caller, which reads the
+        file, checks the line against its length). The stamp holds the file's size,
+        nanosecond mtime and inode, which a checkout or copy sets anew, so an entry planted in
+        a committed or copied cache folder does not match."""
         if not self.enabled:
             return None
         entry = self._load().get(rel)
         if not isinstance(entry, dict) or entry.get("stamp") != stamp or entry.get("project") != project:
             return None
         found = entry.get("found")
-        if not isinstance(found, list) or not all(_is_finding(f, lines) for f in found):
+        if not isinstance(found, list) or not all(_is_finding(f) for f in found):
             return None
         return found
 
@@ -283,7 +325,7 @@ class ResultsCache:
         try:
             if not _safe_below(self.root, self.dir):
                 raise OSError("the cache folder is a symlink")
-            _make_dirs(self.root, self.dir)
+            _claim(self.root)
             _write_gitignore(self.dir)
             if not os.path.lexists(self.path):
                 _prune(self.root, self.dir, "results-", keep=self.prefix)
@@ -297,9 +339,9 @@ class ResultsCache:
             self.writable = False
 
 
-def _prune(root: str, folder: str, kind: str, keep: str) -> None:
+def _prune(root: str, folder: str, kind: str, keep: str | None) -> None:
     """Remove the cache entries of ``kind`` another version of the tool wrote (names that start
-    with ``kind`` but not with ``keep``). Nothing is removed through a symlink: not when
+    with ``kind`` but not with ``keep``; every one of them when ``keep`` is None). Nothing is removed through a symlink: not when
     ``folder`` (or a folder above it, below ``root``) is one; a linked entry loses only the link."""
     if not _safe_below(root, folder):
         return
@@ -308,7 +350,7 @@ def _prune(root: str, folder: str, kind: str, keep: str) -> None:
     except OSError:
         return
     for name in names:
-        if name.startswith(kind) and not name.startswith(keep):
+        if name.startswith(kind) and (keep is None or not name.startswith(keep)):
             path = os.path.join(folder, name)
             try:
                 is_dir = stat_module.S_ISDIR(os.lstat(path).st_mode)
@@ -351,9 +393,9 @@ def _is_clean_text(text: Any) -> bool:
     return isinstance(text, str) and not any(ch in _CONTROL for ch in text)
 
 
-def _is_finding(found: Any, lines: int | None = None) -> bool:
+def _is_finding(found: Any) -> bool:
     """True when ``found`` is a finding the linter could have stored: [line, col, code, message,
-    symbol] with a known rule code, ``1 <= line`` (``<= lines`` when known), ``col >= 0`` and
+    symbol] with a known rule code, ``line >= 1``, ``col >= 0`` and
     message and symbol free of control characters (a planted escape sequence or newline never
     reaches a terminal or a CI annotation)."""
     if not isinstance(found, list) or len(found) != 5:
@@ -363,7 +405,6 @@ def _is_finding(found: Any, lines: int | None = None) -> bool:
         type(line) is int
         and type(col) is int
         and line >= 1
-        and (lines is None or line <= lines)
         and col >= 0
         and isinstance(code, str)
         and code in _known_codes()
@@ -374,4 +415,4 @@ def _is_finding(found: Any, lines: int | None = None) -> bool:
 
 def file_stamp(st: os.stat_result) -> str:
     """The stamp ``check`` gives a file on disk."""
-    return f"{st.st_size}:{st.st_mtime_ns}"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"

@@ -16,7 +16,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -33,7 +33,7 @@ from sentry_model_lint.noqa import filter_violations
 from sentry_model_lint.paths import classify, find_root, forget_scans, scan_project
 from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, escape_controls, statistics, write
 from sentry_model_lint.rules.base import REGISTRY, Fix, Violation, all_rules, get_rule
-from sentry_model_lint.source import FileResult, SourceError, decode, encoding_of, read_source
+from sentry_model_lint.source import FileResult, SourceError, decode, encoding_of, physical_lines, read_source
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_BASELINE = ".sentry-model-lint-baseline.json"
@@ -105,6 +105,7 @@ class Run:
     configs: dict[str | None, Config] = field(default_factory=dict)
     walkers: dict[str | None, Walker] = field(default_factory=dict)
     internal: list[str] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # folders, with the reason
 
     def config_for(self, root: str | None) -> Config:
         config = self.configs.get(root)
@@ -147,7 +148,11 @@ class Run:
     def files(self, given: str) -> list[str]:
         start = given if os.path.isdir(given) else os.path.dirname(os.path.abspath(given))
         root = find_root(os.path.abspath(start))
-        return list(self.walker_for(root).files(given))
+        walker = self.walker_for(root)
+        found = list(walker.files(given))
+        self.unreadable.extend(walker.unreadable)
+        walker.unreadable.clear()
+        return found
 
 
 def _selection(value: str | None, option: str) -> tuple[str, ...] | None:
@@ -214,10 +219,14 @@ class Progress:
             sys.stderr.write(f"\rchecking {done}/{total} files")
             sys.stderr.flush()
 
-    def finish(self, files: int, findings: int, fixed: int) -> None:
+    def clear(self) -> None:
+        if self.enabled and self.last:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+    def finish(self, files: int, findings: int, fixed: int, took: float) -> None:
         if not self.enabled:
             return
-        took = time.monotonic() - self.start
         fixed_text = f", {fixed} fixed" if fixed else ""
         sys.stderr.write(f"\r\033[Kchecked {files} files in {took:.2f}s: {findings} findings{fixed_text}\n")
 
@@ -241,6 +250,9 @@ def _fix(
 
     capabilities = capabilities_for(classify(path, find_root(os.path.dirname(os.path.abspath(path)))), config)
     outcome = apply_fixes(result.source, candidates, unsafe=args.unsafe_fixes, capabilities=capabilities)
+    if outcome.refused is not None:
+        print(f"{escape_controls(path)}: cannot fix: {outcome.refused}", file=sys.stderr)
+        return result, 0, None, True
     if outcome.source == result.source:
         return result, 0, None, False
     if args.diff:
@@ -251,9 +263,8 @@ def _fix(
     if problem is not None:
         print(f"{escape_controls(path)}: cannot fix: {problem}", file=sys.stderr)
         return result, 0, None, True
-    from sentry_model_lint.engine import lint_source
-
-    return lint_source(outcome.source, path, config), len(outcome.fixed), None, False
+    # what is reported comes from a second pass over every file (see run_check)
+    return result, len(outcome.fixed), None, False
 
 
 def _fix_target(path: str) -> tuple[str | None, str | None]:
@@ -329,77 +340,116 @@ def _write_fixed(path: str, before: str, after: str) -> str | None:
 
 
 def _gather(run: Run, given_paths: Sequence[str]) -> tuple[list[str], bool]:
-    """The files to lint under the paths given, and whether one of those paths does not exist
-    (said on stderr)."""
+    """The files to lint under the paths given, each once however many given paths reach it
+    (``src src/sentry/models``), and whether one of those paths does not exist (said on stderr)."""
     paths: list[str] = []
+    seen: set[str] = set()
     missing = False
     for given in given_paths:
         if not os.path.exists(given):
             print(f"sentry-model-lint: {escape_controls(given)}: no such file or directory", file=sys.stderr)
             missing = True
             continue
-        paths.extend(run.files(given))
+        for path in run.files(given):
+            absolute = os.path.abspath(path)
+            if absolute not in seen:
+                seen.add(absolute)
+                paths.append(path)
     return paths, missing
 
 
-def run_check(args: argparse.Namespace) -> int:
-    _reset_indexes()
-    run = Run(_overrides(args))
-    findings: list[Finding] = []
-    fixed_total = 0
-    unfixable = 0  # files --fix could not write
-    diffs: list[str] = []
-    baselines: dict[str, Baseline] = {}
-    checked: dict[str, set[str]] = {}
-    all_files: list[tuple[str, str, str | None]] = []
-    paths, missing = _gather(run, args.paths)
-    for path in paths:
-        absolute = os.path.abspath(path)
-        all_files.append((path, absolute, find_root(os.path.dirname(absolute))))
-    if not all_files and not missing:
-        print("sentry-model-lint: warning: no Python files found under the given paths", file=sys.stderr)
+@dataclass
+class _Pass:
+    """What one pass over the files found."""
+
+    findings: list[Finding] = field(default_factory=list)
+    fixed: int = 0  # findings fixed
+    written: int = 0  # files rewritten by --fix
+    unfixable: int = 0  # files --fix could not write
+    diffs: list[str] = field(default_factory=list)
+    baselines: dict[str, Baseline] = field(default_factory=dict)
+    checked: dict[str, set[str]] = field(default_factory=dict)
+    roots: dict[str, str | None] = field(default_factory=dict)  # baseline path -> its project root
+
+
+def _check_files(run: Run, all_files: list[tuple[str, str, str | None]], args: argparse.Namespace, fixing: bool) -> _Pass:
+    done = _Pass()
     progress = Progress(not args.quiet)
     for number, (path, absolute, root) in enumerate(all_files, start=1):
         progress.update(number, len(all_files))
         config = run.config_for(root)
         run.resolve_since(root, path, config)
         rel = relpath_for(path, root, absolute)
-        result = _lint_with_results_cache(run, path, rel, root, config, use_cached=not (args.fix or args.diff))
+        result = _lint_with_results_cache(run, path, rel, root, config, use_cached=not fixing)
         if result.error is not None:
             err = result.error
-            findings.append(Finding(path, err.line, err.col, SYNTAX_ERROR, err.message, root=root))
+            done.findings.append(Finding(path, err.line, err.col, SYNTAX_ERROR, err.message, root=root))
             continue
         run.internal.extend(result.internal_errors)
         violations = reported(result, config, root, rel)
-        if (args.fix or args.diff) and violations:
+        if fixing and violations:
             result, fixed, diff, failed = _fix(path, result, violations, args, config)
-            unfixable += failed
-            fixed_total += fixed
+            done.unfixable += failed
+            done.fixed += fixed
+            done.written += bool(fixed)
             if diff:
-                diffs.append(diff)
+                done.diffs.append(diff)
             violations = reported(result, config, root, rel)
-        baseline = _baseline_for(args, config, root, baselines)
+        baseline = _baseline_for(args, config, root, done.baselines)
         if baseline is not None:
-            checked.setdefault(baseline.path, set()).add(rel)
+            done.checked.setdefault(baseline.path, set()).add(rel)
+            done.roots.setdefault(baseline.path, root)
             violations = [v for v in violations if not baseline.suppresses(key_of(rel, v))]
-        findings.extend(Finding(path, v.line, v.col + 1, v.code, v.message, v.symbol, root) for v in violations)
+        done.findings.extend(Finding(path, v.line, v.col + 1, v.code, v.message, v.symbol, root) for v in violations)
+    progress.clear()
+    return done
+
+
+def run_check(args: argparse.Namespace) -> int:
+    _reset_indexes()
+    run = Run(_overrides(args))
+    started = time.monotonic()
+    paths, missing = _gather(run, args.paths)
+    all_files: list[tuple[str, str, str | None]] = []
+    for path in paths:
+        absolute = os.path.abspath(path)
+        all_files.append((path, absolute, find_root(os.path.dirname(absolute))))
+    if not all_files and not missing and not run.unreadable:
+        print("sentry-model-lint: warning: no Python files found under the given paths", file=sys.stderr)
+    first = _check_files(run, all_files, args, fixing=args.fix or args.diff)
+    report = first
+    if first.written:
+        # the fixed files are linted again from their new text, with an index rebuilt from the
+        # tree as it now is: findings at their new lines, and any cross-file finding a fix caused
+        _reset_indexes()
+        internal = list(run.internal)
+        run.internal.clear()
+        report = _check_files(run, all_files, args, fixing=False)
+        run.internal[:0] = [m for m in internal if m not in run.internal]
+    findings = [
+        Finding(folder, 1, 1, SYNTAX_ERROR, f"cannot read folder: {why}", root=find_root(folder))
+        for folder, why in run.unreadable
+    ]
+    findings.extend(report.findings)
     for cache in run.results.values():
         if cache is not None:
             cache.flush()
     stale = 0
     if args.show_stale_baseline:
-        for baseline in baselines.values():
-            for (rel, code, symbol), count in baseline.stale(checked.get(baseline.path)):
+        for baseline in report.baselines.values():
+            root = report.roots.get(baseline.path)
+            gone = None if root is None else _deleted_under(root)
+            for (rel, code, symbol), count in baseline.stale(report.checked.get(baseline.path), gone):
                 stale += count
                 print(escape_controls(f"{rel}: stale baseline entry {code} {symbol}") + (f" (x{count})" if count > 1 else ""))
     out = sys.stdout
     if args.diff:
-        for diff in diffs:
+        for diff in first.diffs:
             out.write(diff)
     write(findings, args.format, out)
     if args.statistics:
         statistics(findings, out)
-    progress.finish(len(all_files), len(findings), fixed_total)
+    Progress(not args.quiet).finish(len(all_files), len(findings), first.fixed, time.monotonic() - started)
     _warn_about_broken_files()
     _warn_about_unfollowed_migrations()
     for message in run.internal:
@@ -408,9 +458,14 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if run.internal:
         return EXIT_INTERNAL
-    if unfixable or ((findings or stale or diffs) and not args.exit_zero):
+    if first.unfixable or ((findings or stale or first.diffs) and not args.exit_zero):
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _deleted_under(root: str) -> Callable[[str], bool]:
+    """Whether a baseline entry's file (relative to ``root``) no longer exists."""
+    return lambda rel: not os.path.lexists(os.path.join(root, rel))
 
 
 def _reset_indexes() -> None:
@@ -444,7 +499,8 @@ def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, co
                 source = read_source(path) if violations else ""  # only the noqa comments need the text
             except SourceError:
                 source = None
-            if source is not None:
+            # a finding past the file's last line was not written by this linter: lint again
+            if source is not None and all(v.line <= max(1, len(physical_lines(source))) for v in violations):
                 return FileResult(path, violations, source=source)
     from sentry_model_lint.engine import lint_file
 

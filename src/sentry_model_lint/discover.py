@@ -79,6 +79,8 @@ class Walker:
         self._match = matcher(spec)
         self.use_gitignore = use_gitignore
         self._gitignores: dict[str, Callable[[str], bool] | None] = {}
+        #: folders a walk could not read, with the reason (the CLI reports them)
+        self.unreadable: list[tuple[str, str]] = []
 
     def _rel(self, path: str) -> str | None:
         if self.root is None:
@@ -139,7 +141,7 @@ class Walker:
     def _walk(self, top: str, rel_top: str | None) -> Iterator[str]:
         """Files of ``top`` and, depth first in name order, of its subfolders. Links to
         folders are not entered; links to files are kept only when they stay inside ``top``."""
-        for parts, subfolders, entries in walk_python_files(top, links_inside=os.path.realpath(top)):
+        for parts, subfolders, entries in walk_python_files(top, links_inside=os.path.realpath(top), unreadable=self.unreadable):
             rel_dir = None if rel_top is None else "/".join((rel_top, *parts) if rel_top else parts)
             prefix = "" if not rel_dir else rel_dir + "/"
             chain: list[tuple[int, Callable[[str], bool]]] | None = None

@@ -270,14 +270,15 @@ def _scan(root: str) -> ProjectFiles:
 
 
 def walk_python_files(
-    top: str, *, links_inside: str, regular_only: bool = True
+    top: str, *, links_inside: str, regular_only: bool = True, unreadable: list[tuple[str, str]] | None = None
 ) -> Iterator[tuple[tuple[str, ...], list[os.DirEntry[str]], list[os.DirEntry[str]]]]:
     """The one walk of a folder tree, shared by the CLI (:class:`~sentry_model_lint.discover.Walker`)
     and the project scan: like :func:`os.walk` from the top down, it yields for each folder the
     parts of its path below ``top``, its subfolders and its ``.py`` files (both as
     :class:`os.DirEntry`, in name order; paths are spelled from ``top`` as given). The caller
     skips folders by removing them from the subfolder list; the rest are walked depth first, in
-    name order. A folder that cannot be read is left out.
+    name order. A folder that cannot be read is left out (and, with ``unreadable``, recorded
+    there with the reason; one that vanished meanwhile is not).
 
     Links to folders are never entered, so a walk never leaves the tree and never loops. Links
     to files are kept only when they resolve below ``links_inside`` (the CLI passes the walked
@@ -293,8 +294,12 @@ def walk_python_files(
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue  # unreadable or vanished
+        except FileNotFoundError:
+            continue  # vanished since its parent was listed
+        except OSError as exc:
+            if unreadable is not None:
+                unreadable.append((folder, exc.strerror or str(exc)))
+            continue
         subfolders = []
         files = []
         for entry in entries:

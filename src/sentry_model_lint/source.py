@@ -81,8 +81,14 @@ def parse(source: str, path: str) -> ast.Module:
         raise SourceError(f"SyntaxError: {exc.msg}", exc.lineno or 1, (exc.offset or 1)) from None
     except (ValueError, TypeError) as exc:  # null bytes and similar
         raise SourceError(f"cannot parse: {exc}") from None
-    except (RecursionError, MemoryError):
+    except RecursionError:
         raise SourceError("cannot parse: the file is nested too deeply for Python's parser") from None
+    except MemoryError:
+        # CPython's parser raises MemoryError both when its own stack overflows on deep nesting
+        # and when memory truly runs out: the message names both rather than guess
+        raise SourceError(
+            "cannot parse: Python's parser ran out of memory (nesting too deep for it, or too little memory)"
+        ) from None
 
 
 _LINE_END = re.compile(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)")

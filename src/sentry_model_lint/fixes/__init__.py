@@ -30,11 +30,34 @@ SAFE_FIXES: frozenset[str] = frozenset(r.code for r in all_rules() if r.fix is F
 UNSAFE_FIXES: frozenset[str] = frozenset(r.code for r in all_rules() if r.fix is Fix.UNSAFE)
 
 
+#: the deepest syntax tree handed to libcst. Its parser and metadata recurse once or more per
+#: level and, past a few hundred levels, exhaust the stack after taking gigabytes; nested calls
+#: fail from about 150. Real modules stay far below: a 2023 Sentry tree peaks at 33.
+MAX_FIX_DEPTH = 100
+
+
 @dataclass
 class FixResult:
     source: str
     fixed: list[Violation] = field(default_factory=list)
     skipped: list[Violation] = field(default_factory=list)
+    #: why the module was left alone as a whole (said to the user), or None
+    refused: str | None = None
+
+
+def syntax_depth(tree: ast.AST, limit: int) -> int:
+    """The depth of ``tree``, counted up to ``limit + 1`` (no further: the answer is then only
+    "deeper than the limit"); iterative, so any depth Python could parse is measured safely."""
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                break
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def apply_fixes(
@@ -45,16 +68,22 @@ def apply_fixes(
 
     Returns the new source with the findings that were fixed and those that were skipped (no
     fix for the code, an unsafe fix without ``unsafe=True``, or a node without the exact shape
-    the fix expects). A source that does not parse is returned unchanged, everything skipped.
+    the fix expects). A source that does not parse is returned unchanged, everything skipped;
+    so is one nested deeper than :data:`MAX_FIX_DEPTH`, with the reason in ``refused``.
     """
     violations = list(violations)
     unchanged = FixResult(source, [], violations)
     if not violations:
         return unchanged
     try:
-        ast.parse(source)
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return unchanged
+    if syntax_depth(tree, MAX_FIX_DEPTH) > MAX_FIX_DEPTH:
+        return FixResult(source, [], violations, f"nested more than {MAX_FIX_DEPTH} levels deep, too deep to rewrite safely")
+    try:
         module = cst.parse_module(source)
-    except Exception:  # SyntaxError, ValueError (null bytes), libcst's ParserSyntaxError, ...
+    except Exception:  # libcst's ParserSyntaxError, RecursionError, ...
         return unchanged
     try:
         view = FixView(source, module, capabilities)
