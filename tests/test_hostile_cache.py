@@ -210,12 +210,12 @@ def test_entries_planted_in_a_copied_cache_do_not_hide_findings(project: Path, t
 
 def test_valid_and_empty_entries_are_kept(project: Path) -> None:
     cache = ResultsCache(str(project), "key")
-    cache.put("a.py", "s", "p", [GOOD])
+    cache.put("a.py", "s", "p", [GOOD], {"app:sentry": "x1"})
     cache.put("b.py", "s", "p", [])  # cannot be told apart from a planted one: believed
     cache.flush()
     fresh = ResultsCache(str(project), "key")
-    assert fresh.get("a.py", "s", "p") == [GOOD]
-    assert fresh.get("b.py", "s", "p") == []
+    assert fresh.get("a.py", "s", "p") == ([GOOD], {"app:sentry": "x1"})
+    assert fresh.get("b.py", "s", "p") == ([], {})
 
 
 def test_planted_results_are_not_printed_and_the_file_is_linted_again(project: Path, capsys) -> None:

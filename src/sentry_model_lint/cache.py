@@ -254,15 +254,16 @@ class FactsCache:
 
 
 class ResultsCache:
-    """Findings of whole files from earlier runs, for runs over an unchanged tree.
+    """Findings of whole files from earlier runs, for runs over a tree that changed little.
 
     An entry holds a file's findings (before ``# noqa``) under a stamp of the file (``check``
-    uses its size and modification time, the flake8 plugin a hash of the text flake8 read) and
-    the project's fingerprint (the size and time of every file the project index can read): it
-    is used only while both are unchanged, so a warm run reads no other source and parses
-    nothing. One file per project root and configuration. Several processes may share it (flake8
-    workers, concurrent runs): each writes atomically and merges what the others wrote since it
-    read the file, so no writer undoes another's entries.
+    uses its size, modification time and inode, the flake8 plugin a hash of the text flake8
+    read), the project stamp (the checkout's capabilities; for a migration under ``since``, the
+    merge-base and the new files) and the stamps of the groups of cross-file facts the lint read
+    (see :mod:`sentry_model_lint.workspace`, which decides whether they still hold). One file
+    per project root and configuration. Several processes may share it (flake8 workers,
+    concurrent runs): each writes atomically and merges what the others wrote since it read the
+    file, so no writer undoes another's entries.
     """
 
     def __init__(self, root: str, config_key: str, enabled: bool = True) -> None:
@@ -295,27 +296,33 @@ class ResultsCache:
             self._entries = self._read()
         return self._entries
 
-    def get(self, rel: str, stamp: str, project: str) -> list[list[Any]] | None:
-        """The cached findings of ``rel``, or None (lint the file again) when there is no entry
-        or any finding in it is not one the linter could have reported (unknown code, line
-        below 1, negative column, control characters in the text; the caller, which reads the
-        file, checks the line against its length). The stamp holds the file's size,
-        nanosecond mtime and inode, which a checkout or copy sets anew, so an entry planted in
-        a committed or copied cache folder does not match."""
+    def get(self, rel: str, stamp: str, project: str) -> tuple[list[list[Any]], dict[str, str]] | None:
+        """The cached findings of ``rel`` and the group stamps they were computed with, or None
+        (lint the file again) when there is no entry for this stamp and project stamp, or any
+        finding in it is not one the linter could have reported (unknown code, line below 1,
+        negative column, control characters in the text; the caller, which reads the file,
+        checks the line against its length). The stamp holds the file's size, nanosecond mtime
+        and inode, which a checkout or copy sets anew, so an entry planted in a committed or
+        copied cache folder does not match."""
         if not self.enabled:
             return None
         entry = self._load().get(rel)
         if not isinstance(entry, dict) or entry.get("stamp") != stamp or entry.get("project") != project:
             return None
-        found = entry.get("found")
+        found, reads = entry.get("found"), entry.get("reads", {})
         if not isinstance(found, list) or not all(_is_finding(f) for f in found):
             return None
-        return found
+        if not isinstance(reads, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in reads.items()):
+            return None
+        return found, reads
 
-    def put(self, rel: str, stamp: str, project: str, found: list[list[Any]]) -> None:
+    def put(self, rel: str, stamp: str, project: str, found: list[list[Any]], reads: dict[str, str] | None = None) -> None:
         if not self.writable:
             return
-        self._load()[rel] = {"stamp": stamp, "project": project, "found": found}
+        entry: dict[str, Any] = {"stamp": stamp, "project": project, "found": found}
+        if reads:
+            entry["reads"] = reads
+        self._load()[rel] = entry
         self._dirty.add(rel)
 
     def flush(self) -> None:

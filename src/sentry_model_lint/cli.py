@@ -22,18 +22,20 @@ from typing import NoReturn
 
 from sentry_model_lint import __version__
 from sentry_model_lint.baseline import Baseline, Key, configured_path, key_of
-from sentry_model_lint.cache import ResultsCache, file_stamp
+from sentry_model_lint.cache import file_stamp
 from sentry_model_lint.capabilities import forget as forget_capabilities
-from sentry_model_lint.capabilities import stamp as capabilities_stamp
 from sentry_model_lint.config import Config, ConfigError, load_for_root, parse_codes
 from sentry_model_lint.discover import Walker, exclusion_spec
 from sentry_model_lint.files import write_atomically
-from sentry_model_lint.history import HistoryError, git_folder, new_work, since_stamp
+from sentry_model_lint.history import HistoryError, git_folder, new_work
 from sentry_model_lint.noqa import filter_violations
-from sentry_model_lint.paths import classify, find_root, forget_scans, scan_project
+from sentry_model_lint.paths import classify, find_root, forget_scans
 from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, escape_controls, statistics, write
 from sentry_model_lint.rules.base import REGISTRY, Fix, Violation, all_rules, get_rule
 from sentry_model_lint.source import FileResult, SourceError, decode, encoding_of, physical_lines, read_source
+from sentry_model_lint.workspace import Workspace, workspace_for
+from sentry_model_lint.workspace import flush_all as flush_workspaces
+from sentry_model_lint.workspace import forget as forget_workspaces
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_BASELINE = ".sentry-model-lint-baseline.json"
@@ -117,19 +119,11 @@ class Run:
             self.configs[root] = config
         return config
 
-    results: dict[str | None, ResultsCache | None] = field(default_factory=dict)
+    baseline_path: str | None = None  # check --baseline
 
-    def results_for(self, root: str | None, config: Config) -> tuple[ResultsCache | None, str]:
-        """The results cache of a root and the project fingerprint its entries must match."""
-        if root is None or not config.use_cache:
-            return None, ""
-        if root not in self.results:
-            self.results[root] = ResultsCache(root, repr(config))
-        cache = self.results[root]
-        fingerprint = "caps:" + capabilities_stamp(root)  # advice follows the checkout's capabilities
-        if config.project_index:
-            fingerprint += "\0" + scan_project(root).fingerprint()
-        return cache, fingerprint
+    def workspace_for(self, root: str | None) -> Workspace:
+        """The root's workspace: its results cache, baseline and index (see :mod:`workspace`)."""
+        return workspace_for(root, self.config_for(root), "check", baseline_path=self.baseline_path)
 
     def resolve_since(self, root: str | None, path: str, config: Config) -> None:
         """Ask git which migrations are new work under ``since``, before the root's first file is
@@ -380,7 +374,7 @@ def _check_files(run: Run, all_files: list[tuple[str, str, str | None]], args: a
         config = run.config_for(root)
         run.resolve_since(root, path, config)
         rel = relpath_for(path, root, absolute)
-        result = _lint_with_results_cache(run, path, rel, root, config, use_cached=not fixing)
+        result = _lint_cached(run, path, rel, root, config, use_cached=not fixing)
         if result.error is not None:
             err = result.error
             done.findings.append(Finding(path, err.line, err.col, SYNTAX_ERROR, err.message, root=root))
@@ -395,8 +389,9 @@ def _check_files(run: Run, all_files: list[tuple[str, str, str | None]], args: a
             if diff:
                 done.diffs.append(diff)
             violations = reported(result, config, root, rel)
-        baseline = _baseline_for(args, config, root, done.baselines)
+        baseline = run.workspace_for(root).baseline
         if baseline is not None:
+            done.baselines.setdefault(baseline.path, baseline)
             done.checked.setdefault(baseline.path, set()).add(rel)
             done.roots.setdefault(baseline.path, root)
             violations = [v for v in violations if not baseline.suppresses(key_of(rel, v))]
@@ -407,7 +402,7 @@ def _check_files(run: Run, all_files: list[tuple[str, str, str | None]], args: a
 
 def run_check(args: argparse.Namespace) -> int:
     _reset_indexes()
-    run = Run(_overrides(args))
+    run = Run(_overrides(args), baseline_path=args.baseline)
     started = time.monotonic()
     paths, missing = _gather(run, args.paths)
     all_files: list[tuple[str, str, str | None]] = []
@@ -431,9 +426,7 @@ def run_check(args: argparse.Namespace) -> int:
         for folder, why in run.unreadable
     ]
     findings.extend(report.findings)
-    for cache in run.results.values():
-        if cache is not None:
-            cache.flush()
+    flush_workspaces()
     stale = 0
     if args.show_stale_baseline:
         for baseline in report.baselines.values():
@@ -470,8 +463,10 @@ def _deleted_under(root: str) -> Callable[[str], bool]:
 
 def _reset_indexes() -> None:
     """Start from fresh project scans and indexes (the files may have changed since)."""
+    flush_workspaces()  # what a pass found about files it did not change still holds
     forget_scans()
     forget_capabilities()
+    forget_workspaces()
     project = sys.modules.get("sentry_model_lint.project")
     if project is not None:
         project.reset_indexes()
@@ -480,21 +475,17 @@ def _reset_indexes() -> None:
         history.forget()  # commits may have been made since the last run in this process
 
 
-def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, config: Config, use_cached: bool) -> FileResult:
-    cache, fingerprint = run.results_for(root, config)
-    stamp = ""
+def _lint_cached(run: Run, path: str, rel: str, root: str | None, config: Config, use_cached: bool) -> FileResult:
+    """The file's result, from the root's results cache when nothing it read has changed."""
+    workspace = run.workspace_for(root)
+    info = classify(path, root)
     try:
-        st = scan_project(root).stats.get(os.path.join(root, rel)) if fingerprint and root is not None else None
-        stamp = file_stamp(st or os.stat(path))
+        stamp: str | None = file_stamp(os.stat(path))
     except OSError:
-        cache = None
-    if cache is not None and config.since:
-        # a migration's findings also depend on whether git counts it as new work
-        fingerprint = f"{fingerprint}\0{since_stamp(classify(path, root), config)}"
-    if cache is not None and use_cached:
-        found = cache.get(rel, stamp, fingerprint)
-        if found is not None:
-            violations = [Violation(line, col, code, message, symbol) for line, col, code, message, symbol in found]
+        stamp = None
+    if stamp is not None and use_cached:
+        violations = workspace.cached(rel, stamp, info)
+        if violations is not None:
             try:
                 source = read_source(path) if violations else ""  # only the noqa comments need the text
             except SourceError:
@@ -502,25 +493,17 @@ def _lint_with_results_cache(run: Run, path: str, rel: str, root: str | None, co
             # a finding past the file's last line was not written by this linter: lint again
             if source is not None and all(v.line <= max(1, len(physical_lines(source))) for v in violations):
                 return FileResult(path, violations, source=source)
-    from sentry_model_lint.engine import lint_file
+    results: list[FileResult] = []
 
-    result = lint_file(path, config)
-    if cache is not None and result.error is None and not result.internal_errors:
-        cache.put(rel, stamp, fingerprint, [[v.line, v.col, v.code, v.message, v.symbol] for v in result.violations])
-    return result
+    def lint() -> list[Violation] | None:
+        from sentry_model_lint.engine import lint_file
 
+        result = lint_file(path, config)
+        results.append(result)
+        return result.violations if result.error is None and not result.internal_errors else None
 
-def _baseline_for(args: argparse.Namespace, config: Config, root: str | None, cache: dict[str, Baseline]) -> Baseline | None:
-    if args.baseline:
-        path = os.path.abspath(args.baseline)
-    elif config.baseline and root is not None:
-        path = configured_path(root, config.baseline)
-    else:
-        return None
-    if path not in cache:
-        cache[path] = Baseline.load(path)
-        cache[path].path = path
-    return cache[path]
+    workspace.lint(rel, stamp, info, lint, use_cached=False)
+    return results[0]
 
 
 def _warn_about_broken_files() -> None:

@@ -173,8 +173,9 @@ def lint_file(path: str, config: Config | None = None, *, root: str | None = Non
     except SourceError as exc:
         return FileResult(path=path, error=exc)
     index = project_for(info, config)
-    if index is not None:
-        # the index parses each file once (or loads its facts from the cache): reuse them
+    if index is not None and index.indexed(path):
+        # the index parses each file it reads once (or loads its facts from the cache): reuse
+        # them; the other files are parsed here and their facts are not kept
         facts = index.facts_of(path)
         if facts is not None and (facts.info.kind, facts.info.module, facts.info.relparts) == (
             info.kind,

@@ -6,10 +6,10 @@ output). Default-off rules are added to flake8's default ignore list, so they ru
 selected.
 
 flake8 runs every installed plugin on every file, so the plugin keeps its own cost small: a
-file whose text and project are unchanged since an earlier run gets its findings from the
-results cache (keyed by a hash of the text flake8 read, the project's fingerprint and, for a
-migration under `since`, the merge-base and the files added since) without
-importing the rules; the engine is imported only when a file has to be linted.
+file whose text and cross-file reads are unchanged since an earlier run gets its findings from
+the workspace's results cache (keyed by a hash of the text flake8 read; see
+:mod:`sentry_model_lint.workspace`) without importing the rules; the engine is imported only
+when a file has to be linted, and then runs only the rules flake8's selection can report.
 """
 
 from __future__ import annotations
@@ -24,21 +24,16 @@ from typing import Any
 
 from sentry_model_lint import __version__
 from sentry_model_lint.baseline import Baseline, key_of
-from sentry_model_lint.cache import ResultsCache
 from sentry_model_lint.config import Config, ConfigError, load_for_root
-from sentry_model_lint.paths import FileInfo, FileKind, classify, find_root, scan_project
+from sentry_model_lint.paths import FileInfo, FileKind, classify, find_root
 from sentry_model_lint.rules import DEFAULT_OFF
 from sentry_model_lint.rules.base import Violation
+from sentry_model_lint.workspace import Workspace, workspace_for
+from sentry_model_lint.workspace import flush_all as _flush_results
 
 _CONFIGS: dict[str | None, Config] = {}
-_BASELINES: dict[str, Baseline | None] = {}
-_RESULTS: dict[tuple[str, str], ResultsCache] = {}
+_NO_BASELINE: set[int] = set()  # workspaces whose baseline could not be read (said once)
 _REPORTED: set[str] = set()
-
-
-def _flush_results() -> None:
-    for cache in _RESULTS.values():
-        cache.flush()
 
 
 _FLUSH_REGISTERED: set[int] = set()
@@ -80,17 +75,31 @@ def _config_for(root: str | None) -> Config:
     return config
 
 
-def _baseline_for(root: str | None, config: Config) -> Baseline | None:
-    if root is None or not config.baseline:
+def _baseline_for(workspace: Workspace) -> Baseline | None:
+    if id(workspace) in _NO_BASELINE:
         return None
-    path = os.path.join(root, config.baseline)
-    if path not in _BASELINES:
-        try:
-            _BASELINES[path] = Baseline.load(path)
-        except ConfigError as exc:
-            _warn_once(f"{exc} (no baseline applied)")
-            _BASELINES[path] = None
-    return _BASELINES[path]
+    try:
+        return workspace.baseline
+    except ConfigError as exc:
+        _warn_once(f"{exc} (no baseline applied)")
+        _NO_BASELINE.add(id(workspace))
+        return None
+
+
+def _selected(options: Any) -> tuple[str, ...] | None:
+    """The rule codes flake8's selection (``--select``, ``--ignore``, ``--extend-*`` and the
+    default ignore list) lets through, or None when it cannot be asked: rules flake8 would drop
+    anyway are not run (SML412's replay, for one)."""
+    try:
+        from flake8.style_guide import Decision, DecisionEngine  # type: ignore[import-untyped]
+
+        from sentry_model_lint.rules.base import REGISTRY, all_rules
+
+        engine = DecisionEngine(options)
+        all_rules()
+        return tuple(sorted(code for code in REGISTRY if engine.decision_for(code) is Decision.Selected))
+    except Exception:  # an older or newer flake8 that this does not know: run every rule
+        return None
 
 
 def _resolve_since(root: str | None, path: str, config: Config) -> Config:
@@ -143,6 +152,10 @@ class Plugin:
     large_tables: tuple[str, ...] = ()
     #: flake8's ``--sml-since`` (also ``sml-since =`` in setup.cfg / .flake8)
     since: str | None = None
+    #: the options flake8 selects codes with, and the codes they select (worked out on first use)
+    options: Any = None
+    selection: tuple[str, ...] | None = None
+    selection_key: str = ""
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
@@ -169,6 +182,10 @@ class Plugin:
         cls.large_tables = tuple(t.strip().lower() for t in tables if t.strip())
         since = getattr(options, "sml_since", None)
         cls.since = (since.strip() or None) if isinstance(since, str) else None
+        cls.options = options
+        cls.selection = None
+        names = ("select", "ignore", "extend_select", "extend_ignore", "extended_default_ignore", "extended_default_select")
+        cls.selection_key = repr([getattr(options, name, None) for name in names])
         filenames = getattr(options, "filenames", None)
         if isinstance(filenames, (list, tuple)):
             _prepare_since(list(filenames) or ["."], cls.since)  # no path: flake8 checks "."
@@ -185,48 +202,40 @@ class Plugin:
             config = config.with_options(since=self.since)
         if config.since and info.kind is FileKind.MIGRATION:
             config = _resolve_since(info.root, self.filename, config)
-        baseline = _baseline_for(info.root, config)
+        workspace = workspace_for(info.root, config, "flake8", self.selection_key)
+        baseline = _baseline_for(workspace)
         rel = os.path.relpath(os.path.abspath(self.filename), info.root).replace(os.sep, "/") if info.root else ""
-        for violation in self._violations(self.tree, info, config, rel):
+        for violation in self._violations(self.tree, info, workspace, rel):
             if baseline is not None and baseline.suppresses(key_of(rel, violation)):
                 continue
             yield violation.line, violation.col, violation.text(), type(self)
 
-    def _violations(self, tree: ast.Module, info: FileInfo, config: Config, rel: str) -> list[Violation]:
-        """The file's findings, from the results cache when its text and the project are
-        unchanged since they were stored."""
-        cache = stamp = fingerprint = None
-        if info.root is not None and config.use_cache and self.lines is not None:
-            key = (info.root, repr(config))
-            cache = _RESULTS.get(key)
-            if cache is None:
-                cache = _RESULTS[key] = ResultsCache(info.root, "flake8\0" + key[1])
-                _flush_at_exit()
-            from sentry_model_lint.capabilities import stamp as capabilities_stamp
-
-            # advice follows what the checkout provides (its Django pin, Sentry's framework)
-            fingerprint = "caps:" + capabilities_stamp(info.root)
-            if config.project_index:
-                fingerprint += "\0" + scan_project(info.root).fingerprint()
-            if config.since and info.kind is FileKind.MIGRATION:
-                from sentry_model_lint.history import since_stamp
-
-                # a migration's findings also depend on whether git counts it as new work
-                fingerprint += "\0" + since_stamp(info, config)
+    def _violations(self, tree: ast.Module, info: FileInfo, workspace: Workspace, rel: str) -> list[Violation]:
+        """The file's findings, from the results cache when its text and what it read across
+        files are unchanged since they were stored."""
+        stamp = None
+        if info.root is not None and self.lines is not None:
             text = "".join(self.lines).encode("utf-8", "surrogatepass")
             stamp = "sha1:" + hashlib.sha1(text).hexdigest()
-            found = cache.get(rel, stamp, fingerprint)
-            if found is not None:
-                return [Violation(line, col, code, message, symbol) for line, col, code, message, symbol in found]
-        from sentry_model_lint.engine import lint_tree
+            _flush_at_exit()
 
-        errors: list[str] = []
-        violations = list(lint_tree(tree, self.filename, config, info=info, lines=self.lines, internal_errors=errors))
-        for error in errors:
-            _warn_once(f"internal error, please report it: {error}")
-        if cache is not None and stamp is not None and fingerprint is not None and not errors:
-            cache.put(rel, stamp, fingerprint, [[v.line, v.col, v.code, v.message, v.symbol] for v in violations])
-        return violations
+        def lint() -> list[Violation] | None:
+            from sentry_model_lint.engine import lint_tree
+
+            config = workspace.config
+            cls = type(self)
+            if cls.options is not None and cls.selection is None:
+                cls.selection = _selected(cls.options) or ()
+            if cls.selection:
+                config = config.with_options(select=cls.selection)
+            errors: list[str] = []
+            violations = list(lint_tree(tree, self.filename, config, info=info, lines=self.lines, internal_errors=errors))
+            for error in errors:
+                _warn_once(f"internal error, please report it: {error}")
+            return None if errors else violations
+
+        found = workspace.lint(rel, stamp, info, lint)
+        return found or []
 
 
 __all__ = ["Plugin", "find_root"]

@@ -88,7 +88,7 @@ class FunctionFact:
     col: int
     params: tuple[str, ...]  # positional parameter names, ``self`` included
     has_varargs: bool
-    model_uses: tuple[ModelUse, ...]
+    model_uses: tuple[ModelUse, ...] = ()
     #: ``self.create_<thing>(...)`` factory calls (Sentry's test factories), as ``create_thing``
     factory_calls: tuple[ModelUse, ...] = ()
 
@@ -248,7 +248,20 @@ def _local_resolver(func: ast.FunctionDef | ast.AsyncFunctionDef, outer: Resolve
     return local
 
 
-def function_fact(func: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver) -> FunctionFact:
+#: the methods of a migration test whose bodies rules read (the others: name and signature)
+READ_BODIES = frozenset({"setup_before_migration"})
+
+
+def function_fact(func: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver, *, body: bool = True) -> FunctionFact:
+    """A function's signature and, with ``body``, the models and factories its body uses. Reading
+    the body costs a walk of it; only ``RunPython`` callables and the hooks in
+    :data:`READ_BODIES` are ever looked into (a test tree has thousands of other methods)."""
+    args = func.args
+    params = tuple(a.arg for a in (*args.posonlyargs, *args.args))
+    if not body:
+        return FunctionFact(
+            name=func.name, line=func.lineno, col=func.col_offset, params=params, has_varargs=args.vararg is not None
+        )
     local = _local_resolver(func, resolver)
     uses: dict[str, ModelUse] = {}  # the first use of each model, in source order
     for stmt in func.body:
@@ -260,8 +273,6 @@ def function_fact(func: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolv
                 use = ModelUse(ref, node.value.id, node.value.lineno, node.value.col_offset)
                 if ref not in uses or (use.line, use.col) < (uses[ref].line, uses[ref].col):
                     uses[ref] = use
-    args = func.args
-    params = tuple(a.arg for a in (*args.posonlyargs, *args.args))
     factories: list[ModelUse] = []
     if params:  # a method: ``self.create_*(...)`` are the test case's factories
         for stmt in func.body:
@@ -309,7 +320,7 @@ def test_class_fact(node: ast.ClassDef, resolver: Resolver, lines: list[str] | N
         if attr is not None and attr.value is not None and attr.value.is_str:
             quotes[name] = _opening_quote(lines, attr.value.line, attr.value.col)
     methods = {
-        stmt.name: function_fact(stmt, resolver)
+        stmt.name: function_fact(stmt, resolver, body=stmt.name in READ_BODIES)
         for stmt in node.body
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
     }

@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 import fnmatch
 import functools
-import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -189,29 +188,6 @@ class ProjectFiles:
     model_modules: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)  # migration tests
     modules: dict[str, str] = field(default_factory=dict)  # dotted module name -> file
-    stats: dict[str, os.stat_result] = field(default_factory=dict)  # taken by fingerprint(), by path
-    _fingerprint: str | None = None
-
-    def fingerprint(self) -> str:
-        """A digest of the size and modification time of every file named here, and of the
-        lockfile: it changes whenever a file the project index can read changes. Computed once;
-        the stats it takes stay in ``stats``."""
-        if self._fingerprint is None:
-            digest = hashlib.sha1()
-            paths = sorted(
-                {*self.modules.values(), *self.model_modules, *self.tests, *(p for ps in self.migrations.values() for p in ps)}
-            )
-            paths.append(os.path.join(self.root, LOCKFILE))
-            for path in paths:
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    digest.update(f"{path}\0-\n".encode())
-                    continue
-                digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-                self.stats[path] = st
-            self._fingerprint = digest.hexdigest()
-        return self._fingerprint
 
 
 _SCANS: dict[str, ProjectFiles] = {}

@@ -10,13 +10,16 @@ members. Nothing is imported or executed. Files that cannot be read are remember
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from stat import S_ISREG
 
-from sentry_model_lint.cache import FactsCache
+from sentry_model_lint.cache import FactsCache, file_stamp
 from sentry_model_lint.config import Config
 from sentry_model_lint.facts import ClassFact, ModuleFacts, extract
 from sentry_model_lint.files import read_bytes as read_file_bytes
@@ -109,7 +112,16 @@ def silo_of(cls: ClassFact) -> frozenset[str] | None:
 
 
 class ProjectIndex:
-    """Everything known about one project root. Build it once per process and share it."""
+    """Everything known about one project root. Build it once per process and share it.
+
+    Reads are recorded: inside :meth:`recording`, every cross-file fact a rule consults adds
+    the *group* it came from to the recorded set (``file:<rel>`` one module, ``mod:<dotted>``
+    a module by name, present or not, ``app:<label>`` an app's migration history, ``class:<name>``
+    the model modules that define a class of that name, ``tests`` the migration tests,
+    ``names`` every app's migration names, ``lockfile``). :meth:`group_stamp` tells what a group
+    looks like on disk now, so a cached result stays valid exactly while the groups it read are
+    unchanged (see :mod:`sentry_model_lint.workspace`).
+    """
 
     def __init__(self, root: str, config: Config | None = None, *, use_cache: bool = True) -> None:
         self.root = os.path.abspath(root)
@@ -123,6 +135,90 @@ class ProjectIndex:
         #: what the index cannot follow, once per migration: (path, line, message)
         self.warnings: list[tuple[str, int, str]] = []
         self._texts: dict[str, str] = {}
+        self._reads: set[str] | None = None
+        self._lookup_reads: dict[str, set[str]] = {}
+        self._group_stamps: dict[str, str] = {}
+        self._file_stamps: dict[str, str] = {}
+        self._rels: dict[str, str] = {}
+
+    # --- what a lint read -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[set[str]]:
+        """Collect, into the set it yields, the groups read until the block ends."""
+        outer = self._reads
+        reads: set[str] = set()
+        self._reads = reads
+        try:
+            yield reads
+        finally:
+            self._reads = outer
+            if outer is not None:
+                outer |= reads
+
+    @contextlib.contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """A derived table read under one group name: the files it reads are not noted one by one."""
+        outer, self._reads = self._reads, None
+        try:
+            yield
+        finally:
+            self._reads = outer
+
+    def _note(self, *groups: str) -> None:
+        if self._reads is not None:
+            self._reads.update(groups)
+
+    def _rel(self, path: str) -> str:
+        rel = self._rels.get(path)
+        if rel is None:
+            prefix = self.root + os.sep
+            rel = path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, self.root)
+            rel = self._rels[path] = rel.replace(os.sep, "/")
+        return rel
+
+    def _stamp_of(self, path: str) -> str:
+        stamp = self._file_stamps.get(path)
+        if stamp is None:
+            try:
+                stamp = file_stamp(os.stat(path))
+            except OSError:
+                stamp = "-"
+            self._file_stamps[path] = stamp
+        return stamp
+
+    def _digest(self, paths: list[str]) -> str:
+        digest = hashlib.sha1()
+        for path in paths:
+            digest.update(f"{self._rel(path)}\0{self._stamp_of(path)}\n".encode())
+        return digest.hexdigest()[:20]
+
+    def group_stamp(self, group: str) -> str:
+        """What ``group`` (see the class docstring) looks like on disk now; computed once."""
+        stamp = self._group_stamps.get(group)
+        if stamp is None:
+            stamp = self._group_stamps[group] = self._compute_stamp(group)
+        return stamp
+
+    def _compute_stamp(self, group: str) -> str:
+        kind, _, name = group.partition(":")
+        if kind == "file":
+            return self._stamp_of(os.path.join(self.root, name))
+        if kind == "mod":
+            path = self.module_path(name)
+            return f"{self._rel(path)}\0{self._stamp_of(path)}" if path else "-"
+        if kind == "app":
+            return self._digest(self._scan[0].get(name, [])) + self.group_stamp("names")
+        if kind == "names":
+            return hashlib.sha1(
+                "\n".join(sorted(self._rel(p) for ps in self._scan[0].values() for p in ps)).encode()
+            ).hexdigest()[:20]
+        if kind == "class":
+            return self._digest(sorted(self._class_names.get(name, [])))
+        if kind == "tests":
+            return self._digest(self._scan[2])
+        if kind == "lockfile":
+            return self._stamp_of(os.path.join(self.root, LOCKFILE))
+        return "?"  # a group this version does not know: never equal to a stored stamp
 
     # --- files ------------------------------------------------------------------------------------
     @cached_property
@@ -130,13 +226,10 @@ class ProjectIndex:
         files = scan_project(self.root)
         return files.migrations, files.model_modules, files.tests, files.modules
 
-    @cached_property
-    def fingerprint(self) -> str:
-        """Changes whenever a file the index can read changes (size or modification time)."""
-        return scan_project(self.root).fingerprint()
-
     def facts_of(self, path: str) -> ModuleFacts | None:
         path = os.path.abspath(path)
+        if self._reads is not None:
+            self._note("file:" + self._rel(path))
         if path in self._facts:
             return self._facts[path]
         facts = self._read(path)
@@ -176,10 +269,21 @@ class ProjectIndex:
         self.cache.put(rel, stat, raw, facts)
         return facts
 
+    @cached_property
+    def _indexed(self) -> frozenset[str]:
+        migrations, models, tests, _ = self._scan
+        return frozenset({*models, *tests, *(p for ps in migrations.values() for p in ps)})
+
+    def indexed(self, path: str) -> bool:
+        """Whether the index reads ``path`` on its own (a migration, model module or migration
+        test): its facts are worth keeping in the facts cache."""
+        return os.path.abspath(path) in self._indexed
+
     def module_path(self, module: str) -> str | None:
         return self._scan[3].get(module)
 
     def module_facts(self, module: str) -> ModuleFacts | None:
+        self._note("mod:" + module)
         path = self.module_path(module)
         return self.facts_of(path) if path else None
 
@@ -189,13 +293,26 @@ class ProjectIndex:
 
     # --- classes across files (the ClassLookup of the hierarchy) ----------------------------------
     def get(self, qualname: str) -> ClassFact | None:
-        if qualname not in self._lookups:
-            self._lookups[qualname] = None  # guards re-export cycles
-            self._lookups[qualname] = self._find_class(qualname, 0)
-        return self._lookups[qualname]
+        return self._lookup(qualname, 0)
+
+    def _lookup(self, dotted: str, depth: int) -> ClassFact | None:
+        """A class by dotted name, following re-exports and star imports; each name is looked
+        up once, and a later use notes the groups the first one read."""
+        if dotted in self._lookups:
+            self._note(*self._lookup_reads.get(dotted, ()))
+            return self._lookups[dotted]
+        if depth > 12:
+            return None
+        self._lookups[dotted] = None  # guards re-export cycles
+        self._lookup_reads[dotted] = set()
+        with self.recording() as reads:
+            found = self._find_class(dotted, depth)
+        self._lookups[dotted] = found
+        self._lookup_reads[dotted] = reads
+        return found
 
     def _find_class(self, dotted: str, depth: int) -> ClassFact | None:
-        if depth > 12 or "." not in dotted:
+        if "." not in dotted:
             return None
         module, _, name = dotted.rpartition(".")
         facts = self.module_facts(module)
@@ -208,26 +325,34 @@ class ProjectIndex:
         if bound:
             target = canonical(bound, self.config.import_aliases)
             if target != dotted:
-                return self._find_class(target, depth + 1)
+                return self._lookup(target, depth + 1)
         for source in facts.star_imports:
-            found = self._find_class(f"{source}.{name}", depth + 1)
+            found = self._lookup(f"{source}.{name}", depth + 1)
             if found is not None:
                 return found
         return None
 
     # --- migrations -----------------------------------------------------------------------------
-    @cached_property
+    @property
     def app_names(self) -> dict[str, set[str]]:
         """Migration names of every app, from file names alone (no parsing)."""
+        self._note("names")
+        return self._app_names
+
+    @cached_property
+    def _app_names(self) -> dict[str, set[str]]:
         return {app: {os.path.basename(p)[:-3] for p in paths} for app, paths in self._scan[0].items()}
 
     def history_for(self, app: str | None) -> AppHistory | None:
         """One app's history, built on first use (an editor linting one file builds one app)."""
+        if app:
+            self._note("app:" + app)
         if not app or app not in self._scan[0]:
             return None
         if app not in self._histories:
-            items = [(p, f) for p in self._scan[0][app] if (f := self.facts_of(p)) is not None and f.migration is not None]
-            history = build_history(app, items, self.app_names) if items else None
+            with self._quiet():
+                items = [(p, f) for p in self._scan[0][app] if (f := self.facts_of(p)) is not None and f.migration is not None]
+                history = build_history(app, items, self.app_names) if items else None
             self._histories[app] = history
             if history is not None:
                 self._note_unfollowed(history)
@@ -289,6 +414,7 @@ class ProjectIndex:
         """A model by app label and name. Before the registry is built (an editor checking one
         file), only the model modules whose text defines a class of that name are read."""
         key = (app, name.lower())
+        self._note("class:" + key[1])
         if "models" in self.__dict__:
             return self.models.get(key)
         for path in self._class_names.get(key[1], ()):
@@ -321,14 +447,16 @@ class ProjectIndex:
     def tests_naming(self, migration: str) -> list[tuple[str, ModuleFacts, TestClassFact]]:
         """Migration tests whose file mentions ``migration`` (only those files are read)."""
         out: list[tuple[str, ModuleFacts, TestClassFact]] = []
+        self._note("tests")
         if _WORD.fullmatch(migration):
             candidates = self._test_words.get(migration, [])
         else:
             candidates = [path for path in self._scan[2] if migration in self._text(path)]
-        for path in candidates:
-            facts = self.facts_of(path)
-            if facts is not None:
-                out.extend((path, facts, cls) for cls in facts.test_classes)
+        with self._quiet():
+            for path in candidates:
+                facts = self.facts_of(path)
+                if facts is not None:
+                    out.extend((path, facts, cls) for cls in facts.test_classes)
         return out
 
     def model_for_target(self, target: Value, own_app: str | None, own: ClassFact) -> ModelEntry | None:
@@ -358,8 +486,13 @@ class ProjectIndex:
         return None
 
     # --- other project files ----------------------------------------------------------------------
-    @cached_property
+    @property
     def lockfile(self) -> Lockfile | None:
+        self._note("lockfile")
+        return self._lockfile
+
+    @cached_property
+    def _lockfile(self) -> Lockfile | None:
         path = os.path.join(self.root, LOCKFILE)
         try:
             return parse_lockfile(path, read_text(path, root=self.root))
@@ -368,6 +501,7 @@ class ProjectIndex:
 
     def router_tables(self, app: str | None) -> set[str] | None:
         rel = ROUTERS.get(app or "", DEFAULT_ROUTER)
+        self._note("file:" + rel)  # its absence is read too
         path = os.path.join(self.root, rel)
         if not os.path.isfile(path):
             return None
@@ -382,9 +516,12 @@ class ProjectIndex:
                 return {str(k.const) for k in attr.value.keys if k is not None and k.is_str}
         return None
 
-    @cached_property
+    @property
     def outbox_members(self) -> set[str] | None:
-        cls = self.get(OUTBOX_CATEGORY)
+        return self._outbox_members(self.get(OUTBOX_CATEGORY))  # get() notes what it read
+
+    @staticmethod
+    def _outbox_members(cls: ClassFact | None) -> set[str] | None:
         if cls is None:
             return None
         return {name for name, attr in cls.attrs.items() if name.isupper() and attr.value is not None}

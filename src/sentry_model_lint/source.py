@@ -100,6 +100,12 @@ def physical_lines(source: str, keepends: bool = False) -> list[str]:
     ``str.splitlines`` also splits at form feeds, U+2028 and other separators that may sit in a
     comment or a string, which would shift every line number after them.
     """
+    if "\r" not in source:  # the common case: \n alone, no regular expression needed
+        parts = source.split("\n")
+        if keepends:
+            lines = [part + "\n" for part in parts[:-1]]
+            return [*lines, parts[-1]] if parts[-1] else lines
+        return parts[:-1] if not parts[-1] else parts
     lines = [line for line in _LINE_END.split(source) if line]
     if keepends:
         return lines

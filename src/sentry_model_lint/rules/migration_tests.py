@@ -364,11 +364,13 @@ class BackfillDetectorTest(TestMigrations):
     )
 
     def check(self, ctx: Context) -> Iterator[Violation]:
-        apps = set(ctx.project.app_names) if ctx.project is not None else None
+        apps: set[str] | None = None
         for view in migration_tests(ctx.facts):
             hook = view.cls.methods.get("setup_before_migration")
             if hook is None:
                 continue
+            if apps is None and ctx.project is not None:
+                apps = set(ctx.project.app_names)  # read only where a hook needs it
             label = view.attr("app")
             label_value = getattr(label, "value", None)
             if label is not None and (label_value is None or not label_value.is_str):

@@ -1,0 +1,151 @@
+"""Incremental runs equal cold runs.
+
+The results cache keeps each file's findings with the cross-file facts they read (see
+``sentry_model_lint.workspace``). After each edit below (a migration, a model, the lockfile, the
+router, a migration test, a new migration, a deleted model module) a run that uses the cache must
+report exactly what a run without any cache reports, through both doors, and the edit must change
+what is reported (so the comparison cannot pass by reporting nothing new).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from marks import FIXTURES
+from sentry_model_lint import cli
+
+EXAMPLE = FIXTURES / "example_repo"
+SENTRY = Path("src/sentry")
+
+
+def _touch(path: Path) -> None:
+    """Move the mtime forward so that even a coarse file system sees a new stamp."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path}: {old!r} not found"
+    path.write_text(text.replace(old, new))
+    _touch(path)
+
+
+def _check(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> list[tuple[str, int, str, str]]:
+    capsys.readouterr()
+    cli.main(["check", "--select", "SML", "--format", "json", "--exit-zero", "--quiet", *extra, str(root)])
+    out = capsys.readouterr().out
+    return sorted((f["path"].replace(str(root), ""), f["line"], f["code"], f["message"]) for f in json.loads(out))
+
+
+def _edit_migration(root: Path) -> None:
+    # the team column is kept: SML220 goes, and the model/state comparison changes
+    _edit(root / SENTRY / "migrations/1126_team_remove_actor_id.py", "migrations.RemoveField(", "migrations.AlterField(")
+
+
+def _edit_model(root: Path) -> None:
+    # Organization leaves the cell silo: foreign keys that point at it from cell models cross silos
+    _edit(root / SENTRY / "models/organization.py", "cell_silo_model", "control_silo_model")
+
+
+def _edit_lockfile(root: Path) -> None:
+    _edit(
+        root / "migrations_lockfile.txt",
+        "workflow_engine: 0004_backfill_detector_config",
+        "workflow_engine: 0005_detector_autovacuum_settings",
+    )
+
+
+def _edit_router(root: Path) -> None:
+    _edit(root / SENTRY / "db/router.py", '        "sentry_organizationdigestcursor": SiloMode.CELL,\n', "")
+
+
+def _edit_migration_test(root: Path) -> None:
+    test = root / "tests/sentry/migrations/test_1124_backfill_project_is_internal.py"
+    _edit(test, 'migrate_to = "1124_backfill_project_is_internal"', 'migrate_to = "1124_no_such_migration"')
+
+
+def _add_migration(root: Path) -> None:
+    source = root / SENTRY / "migrations/1127_team_org_status_index.py"
+    target = source.with_name("1128_team_org_status_index_again.py")
+    target.write_text(source.read_text().replace("1126_team_remove_actor_id", "1127_team_org_status_index"))
+    _touch(source.parent)
+
+
+def _delete_model_module(root: Path) -> None:
+    (root / SENTRY / "models/option.py").unlink()
+
+
+EDITS: list[tuple[str, Callable[[Path], None]]] = [
+    ("migration", _edit_migration),
+    ("model", _edit_model),
+    ("lockfile", _edit_lockfile),
+    ("router", _edit_router),
+    ("migration test", _edit_migration_test),
+    ("new migration", _add_migration),
+    ("deleted model module", _delete_model_module),
+]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".sentry_model_lint_cache"))
+    return root
+
+
+def test_check_after_each_edit_equals_a_cold_run(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = _check(tree, capsys)
+    assert before == _check(tree, capsys)  # warm, unchanged
+    assert before == _check(tree, capsys, "--no-cache")
+    for what, edit in EDITS:
+        edit(tree)
+        incremental = _check(tree, capsys)
+        cold = _check(tree, capsys, "--no-cache")
+        assert incremental == cold, f"after editing the {what}"
+        assert incremental != before, f"editing the {what} changed nothing: the comparison proves nothing"
+        before = incremental
+
+
+def _flake8(root: Path, cwd: Path) -> list[str]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flake8",
+            "--isolated",
+            "--select",
+            "SML",
+            "--format",
+            "%(path)s:%(row)d:%(code)s",
+            "src",
+            "tests",
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return sorted(line for line in proc.stdout.splitlines() if line)
+
+
+def test_flake8_after_each_edit_equals_a_cold_run(tree: Path, tmp_path: Path) -> None:
+    before = _flake8(tree, tree)
+    for what, edit in EDITS:
+        edit(tree)
+        incremental = _flake8(tree, tree)
+        cold_copy = tmp_path / f"cold-{what.replace(' ', '-')}"
+        shutil.copytree(tree, cold_copy, ignore=shutil.ignore_patterns(".sentry_model_lint_cache"))
+        cold = _flake8(cold_copy, cold_copy)
+        assert incremental == cold, f"after editing the {what}"
+        assert incremental != before, f"editing the {what} changed nothing: the comparison proves nothing"
+        before = incremental
