@@ -56,6 +56,28 @@ def _edit_model(root: Path) -> None:
     _edit(root / SENTRY / "models/organization.py", "cell_silo_model", "control_silo_model")
 
 
+def _edit_model_body(root: Path) -> None:
+    # a field added to Organization and a comment above it: its silo is unchanged, so the models
+    # that point at it keep their cached results (the target's value is unchanged), while the
+    # file itself reports the new field's finding
+    _edit(
+        root / SENTRY / "models/organization.py",
+        "    name = models.CharField(max_length=256)\n",
+        "    name = models.CharField(max_length=256)\n    # a comment\n    extra = models.IntegerField(default=[])\n",
+    )
+
+
+def _edit_model_ids(root: Path) -> None:
+    # Organization gets global ids: a hybrid-cloud key to it from its own silo is accepted
+    path = root / SENTRY / "models/organization.py"
+    _edit(path, "\n@control_silo_model\n", "\n@snowflake_id_model\n@control_silo_model\n")
+    _edit(
+        path,
+        "from django.utils import timezone\n",
+        "from django.utils import timezone\n\nfrom sentry.utils.snowflake import snowflake_id_model\n",
+    )
+
+
 def _edit_lockfile(root: Path) -> None:
     _edit(
         root / "migrations_lockfile.txt",
@@ -87,6 +109,8 @@ def _delete_model_module(root: Path) -> None:
 EDITS: list[tuple[str, Callable[[Path], None]]] = [
     ("migration", _edit_migration),
     ("model", _edit_model),
+    ("model body", _edit_model_body),
+    ("model ids", _edit_model_ids),
     ("lockfile", _edit_lockfile),
     ("router", _edit_router),
     ("migration test", _edit_migration_test),
@@ -149,3 +173,118 @@ def test_flake8_after_each_edit_equals_a_cold_run(tree: Path, tmp_path: Path) ->
         assert incremental == cold, f"after editing the {what}"
         assert incremental != before, f"editing the {what} changed nothing: the comparison proves nothing"
         before = incremental
+
+
+# --- an app's replay resumed from its checkpoint ---------------------------------------------------
+
+TAIL = SENTRY / "migrations/1127_team_org_status_index.py"
+ALTER_STATUS = '        migrations.AlterField(model_name="team", name="status", field=models.IntegerField(null=True)),\n'
+
+
+def _history(root: Path, use_cache: bool = True):  # type: ignore[no-untyped-def]
+    from sentry_model_lint.project import ProjectIndex, reset_indexes
+
+    reset_indexes()
+    index = ProjectIndex(str(root), use_cache=use_cache)
+    history = index.history_for("sentry")
+    assert history is not None
+    return index, history
+
+
+def _state(history) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
+    return (
+        history.order,
+        history.leaves,
+        [(p.kind, p.migration, p.message) for p in history.problems],
+        history.aliases,
+        history.models,
+        history.pending_models,
+        history.pending_fields,
+        history.created,
+        history.uncertain,
+    )
+
+
+def test_a_resumed_replay_equals_a_whole_one(tree: Path) -> None:
+    from sentry_model_lint.replay import _Snapshots
+
+    _history(tree)  # replays whole and keeps the checkpoint
+    _edit(tree / TAIL, "    operations = [\n", f"    operations = [\n{ALTER_STATUS}")
+    _, resumed = _history(tree)
+    _, whole = _history(tree, use_cache=False)
+    assert isinstance(resumed.snapshots, _Snapshots), "the checkpoint was not used"
+    assert _state(resumed) == _state(whole)
+    tail = TAIL.stem
+    assert any(k[0] == tail for k in resumed.snapshots)
+    assert {k: v for k, v in resumed.snapshots.items() if k[0] == tail} == {
+        k: v for k, v in whole.snapshots.items() if k[0] == tail
+    }
+    assert dict(resumed.snapshots) != dict(whole.snapshots)  # the others are not taken yet...
+    first = next(k for k in whole.snapshots if k[0] != tail)
+    assert resumed.snapshots.get(first) == whole.snapshots[first]  # ...until one is asked for
+    assert dict(resumed.snapshots) == dict(whole.snapshots)
+    assert [(n, node.deps, node.number) for n, node in sorted(resumed.nodes.items())] == [
+        (n, node.deps, node.number) for n, node in sorted(whole.nodes.items())
+    ]
+
+
+def test_no_checkpoint_when_another_migration_changed(tree: Path) -> None:
+    from sentry_model_lint.replay import _Snapshots
+
+    _history(tree)
+    _touch(tree / SENTRY / "migrations/1125_project_forced_color_delete.py")
+    _, history = _history(tree)
+    assert not isinstance(history.snapshots, _Snapshots)
+
+
+def test_a_planted_checkpoint_is_ignored(tree: Path) -> None:
+    index, _ = _history(tree)
+    blob = Path(index.cache._blob_path("history:sentry"))
+    data = json.loads(blob.read_text())
+    data["data"]["models"] = {"team": {"name": 1}}  # not a model state
+    blob.write_text(json.dumps(data))
+    _, history = _history(tree)
+    _, whole = _history(tree, use_cache=False)
+    assert _state(history) == _state(whole)
+
+
+def test_flake8_on_the_edited_newest_migration_equals_a_cold_run(tree: Path, tmp_path: Path) -> None:
+    target = str(TAIL)
+    _flake8_one(tree, target)  # keeps the checkpoint
+    _edit(tree / TAIL, "    operations = [\n", f"    operations = [\n{ALTER_STATUS}")
+    cold = tmp_path / "cold"
+    shutil.copytree(tree, cold, ignore=shutil.ignore_patterns(".sentry_model_lint_cache"))
+    assert _flake8_one(tree, target) == _flake8_one(cold, target)
+
+
+def _flake8_one(root: Path, target: str) -> list[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "SML", "--format", "%(row)d:%(code)s %(text)s", target],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return sorted(proc.stdout.splitlines())
+
+
+def test_an_edit_that_keeps_a_targets_silo_relints_only_the_edited_file(
+    tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sentry_model_lint import engine
+
+    _check(tree, capsys)
+    _edit_model_body(tree)
+    linted: list[str] = []
+    real = engine.lint_file
+
+    def spy(path: str, *args: object, **kwargs: object) -> object:
+        linted.append(Path(path).name)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "lint_file", spy)
+    incremental = _check(tree, capsys)
+    assert linted == ["organization.py"]  # apitoken.py and project.py point at it: not linted again
+    monkeypatch.undo()
+    assert incremental == _check(tree, capsys, "--no-cache")

@@ -173,6 +173,18 @@ class FactsCache:
     def _pack_path(self, folder: str) -> str:
         return os.path.join(self.dir, hashlib.sha1(f"{self.salt}\0{folder}".encode()).hexdigest() + ".json")
 
+    def _on_disk(self, folder: str) -> dict[str, Any]:
+        """The entries another process wrote to the pack of ``folder`` since this one read it."""
+        try:
+            data = json.loads(_read_text(self._pack_path(folder)))
+        except (OSError, ValueError, RecursionError):
+            return {}
+        if isinstance(data, dict) and data.get("folder") == folder and data.get("salt") == self.salt:
+            entries = data.get("entries")
+            if isinstance(entries, dict):
+                return entries
+        return {}
+
     def _pack(self, folder: str) -> dict[str, Any]:
         pack = self._packs.get(folder)
         if pack is None:
@@ -227,6 +239,30 @@ class FactsCache:
         }
         self._dirty.add(folder)
 
+    def _blob_path(self, key: str) -> str:
+        return os.path.join(self.dir, "blob-" + hashlib.sha1(f"{self.salt}\0{key}".encode()).hexdigest() + ".json")
+
+    def get_blob(self, key: str) -> Any:
+        """A JSON document stored under ``key`` by :meth:`put_blob`, or None. The caller
+        validates its shape: like every entry, it may be corrupt or planted."""
+        if not self.enabled or not self._trusted():
+            return None
+        try:
+            data = json.loads(_read_text(self._blob_path(key)))
+        except (OSError, ValueError, RecursionError):
+            return None
+        return data.get("data") if isinstance(data, dict) and data.get("key") == key and data.get("salt") == self.salt else None
+
+    def put_blob(self, key: str, data: Any) -> None:
+        if not self.writable:
+            return
+        try:
+            self._ensure_dir()
+            text = json.dumps({"key": key, "salt": self.salt, "data": data}, separators=(",", ":"))
+            write_atomically(self._blob_path(key), text)
+        except (OSError, TypeError, ValueError, RecursionError):
+            self.writable = False
+
     def flush(self) -> None:
         """Write the packs that changed (also run at exit)."""
         if not self.writable or not self._dirty:
@@ -234,8 +270,11 @@ class FactsCache:
         try:
             self._ensure_dir()
             for folder in sorted(self._dirty):
-                text = json.dumps({"folder": folder, "salt": self.salt, "entries": self._packs[folder]}, separators=(",", ":"))
-                write_atomically(self._pack_path(folder), text)
+                path = self._pack_path(folder)
+                with _locked(path + ".lock"):  # flake8's workers share packs: merge, never clobber
+                    entries = {**self._on_disk(folder), **self._packs[folder]}
+                    text = json.dumps({"folder": folder, "salt": self.salt, "entries": entries}, separators=(",", ":"))
+                    write_atomically(path, text)
             self._dirty.clear()
         except (OSError, TypeError, ValueError, RecursionError):
             self.writable = False  # read-only or full disk: keep going without writing

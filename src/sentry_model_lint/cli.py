@@ -38,6 +38,8 @@ from sentry_model_lint.workspace import flush_all as flush_workspaces
 from sentry_model_lint.workspace import forget as forget_workspaces
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+#: a run over more files than this replays each app whole (see Run.file_count)
+RESUME_LIMIT = 50
 DEFAULT_BASELINE = ".sentry-model-lint-baseline.json"
 
 
@@ -120,10 +122,21 @@ class Run:
         return config
 
     baseline_path: str | None = None  # check --baseline
+    #: how many files the run lints: a few (pre-commit passes the changed ones) may start an
+    #: app's replay from its checkpoint; many lint every migration, which replays whole anyway
+    file_count: int = 0
+
+    workspaces: dict[str | None, Workspace] = field(default_factory=dict)
 
     def workspace_for(self, root: str | None) -> Workspace:
         """The root's workspace: its results cache, baseline and index (see :mod:`workspace`)."""
-        return workspace_for(root, self.config_for(root), "check", baseline_path=self.baseline_path)
+        workspace = self.workspaces.get(root)
+        if workspace is None:
+            workspace = workspace_for(root, self.config_for(root), "check", baseline_path=self.baseline_path)
+            if self.file_count > RESUME_LIMIT and workspace.index is not None:
+                workspace.index.resume_histories = False
+            self.workspaces[root] = workspace
+        return workspace
 
     def resolve_since(self, root: str | None, path: str, config: Config) -> None:
         """Ask git which migrations are new work under ``since``, before the root's first file is
@@ -409,6 +422,7 @@ def run_check(args: argparse.Namespace) -> int:
     for path in paths:
         absolute = os.path.abspath(path)
         all_files.append((path, absolute, find_root(os.path.dirname(absolute))))
+    run.file_count = len(all_files)
     if not all_files and not missing and not run.unreadable:
         print("sentry-model-lint: warning: no Python files found under the given paths", file=sys.stderr)
     first = _check_files(run, all_files, args, fixing=args.fix or args.diff)
@@ -417,6 +431,7 @@ def run_check(args: argparse.Namespace) -> int:
         # the fixed files are linted again from their new text, with an index rebuilt from the
         # tree as it now is: findings at their new lines, and any cross-file finding a fix caused
         _reset_indexes()
+        run.workspaces.clear()
         internal = list(run.internal)
         run.internal.clear()
         report = _check_files(run, all_files, args, fixing=False)
@@ -478,13 +493,12 @@ def _reset_indexes() -> None:
 def _lint_cached(run: Run, path: str, rel: str, root: str | None, config: Config, use_cached: bool) -> FileResult:
     """The file's result, from the root's results cache when nothing it read has changed."""
     workspace = run.workspace_for(root)
-    info = classify(path, root)
     try:
         stamp: str | None = file_stamp(os.stat(path))
     except OSError:
         stamp = None
     if stamp is not None and use_cached:
-        violations = workspace.cached(rel, stamp, info)
+        violations = workspace.cached(rel, stamp, lambda: classify(path, root))
         if violations is not None:
             try:
                 source = read_source(path) if violations else ""  # only the noqa comments need the text
@@ -502,7 +516,7 @@ def _lint_cached(run: Run, path: str, rel: str, root: str | None, config: Config
         results.append(result)
         return result.violations if result.error is None and not result.internal_errors else None
 
-    workspace.lint(rel, stamp, info, lint, use_cached=False)
+    workspace.lint(rel, stamp, classify(path, root), lint, use_cached=False)
     return results[0]
 
 

@@ -91,8 +91,11 @@ class Walker:
     def _gitignore(self, folder: str) -> Callable[[str], bool] | None:
         if folder not in self._gitignores:
             match = None
+            path = os.path.join(folder, ".gitignore")
             try:
-                text = read_text(os.path.join(folder, ".gitignore"), root=self.root)
+                if not os.path.lexists(path):  # most folders have none: one lstat, no guarded read
+                    raise FileNotFoundError(path)
+                text = read_text(path, root=self.root)
             except OSError:
                 pass
             else:

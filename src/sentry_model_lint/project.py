@@ -12,25 +12,29 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from stat import S_ISREG
+from typing import Any
 
+from sentry_model_lint import checkpoints
 from sentry_model_lint.cache import FactsCache, file_stamp
 from sentry_model_lint.config import Config
 from sentry_model_lint.facts import ClassFact, ModuleFacts, extract
 from sentry_model_lint.files import read_bytes as read_file_bytes
 from sentry_model_lint.files import read_text
 from sentry_model_lint.hierarchy import Hierarchy, ModelInfo
-from sentry_model_lint.migration_facts import TestClassFact
+from sentry_model_lint.migration_facts import MigrationFact, TestClassFact
 from sentry_model_lint.names import canonical
 from sentry_model_lint.paths import LOCKFILE, FileKind, classify, forget_scans, scan_project
-from sentry_model_lint.replay import AppHistory, build_history
+from sentry_model_lint.replay import AppHistory, MigrationNode, graph_of, node_of, replay_with_checkpoint, resume
+from sentry_model_lint.serialize import encode
 from sentry_model_lint.source import SourceError, decode, parse, physical_lines
-from sentry_model_lint.values import CALL, NAME, Value
+from sentry_model_lint.values import CALL, CONST, NAME, Value
 from sentry_model_lint.vocab import OUTBOX_CATEGORY, SILO_DECORATOR_MODES
 
 ROUTERS = {"getsentry": "getsentry/db/router.py"}
@@ -59,6 +63,49 @@ class ModelEntry:
     info: ModelInfo
     app: str | None
     silo: frozenset[str] | None  # {"CELL"}, {"CONTROL"}, None when unknown
+
+
+@dataclass(frozen=True)
+class TargetModel:
+    """What the rules read of a foreign key's target model."""
+
+    name: str
+    app: str | None
+    silo: frozenset[str] | None
+    global_ids: bool  # ids unique across silos (``@snowflake_id_model`` or ``SnowflakeIdMixin``)
+
+
+def has_global_ids(entry: ModelEntry) -> bool:
+    for cls in entry.info.lineage():
+        if any((d.ref or d.call_ref or "").endswith("snowflake_id_model") for d in cls.decorators):
+            return True
+        if any((b.ref or "").endswith("SnowflakeIdMixin") for b in cls.bases):
+            return True
+    return False
+
+
+def _target_key(target: Value) -> str | None:
+    """A foreign key target as text: ``'s:sentry.Organization'`` for a string, ``'n:<ref>'`` for a
+    class named in code; None for anything else (no lookup)."""
+    if target.is_str:
+        return "s:" + str(target.const)
+    if target.kind == NAME and target.ref:
+        return "n:" + target.ref
+    return None
+
+
+def _target_value(key: str) -> Value:
+    """The inverse of :func:`_target_key`, enough for :meth:`ProjectIndex.target_of`."""
+    kind, _, text = key.partition(":")
+    if kind == "s":
+        return Value(CONST, 0, 0, 0, 0, const=text)
+    return Value(NAME, 0, 0, 0, 0, ref=text)
+
+
+def _digest_value(value: object) -> str:
+    if value is None:
+        return "-"
+    return hashlib.sha1(json.dumps(encode(value), sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 def parse_lockfile(path: str, text: str) -> Lockfile:
@@ -121,6 +168,14 @@ class ProjectIndex:
     ``names`` every app's migration names, ``lockfile``). :meth:`group_stamp` tells what a group
     looks like on disk now, so a cached result stays valid exactly while the groups it read are
     unchanged (see :mod:`sentry_model_lint.workspace`).
+
+    Two groups are *values*, stamped by what a lookup answers rather than by the files it read:
+    ``cls:<qualname>`` (a class found across modules, for the hierarchy) and
+    ``target:<app>|<target>`` (what a foreign key's target model is: name, app, silo, global
+    ids). An edit to ``organization.py`` that leaves ``Organization``'s silo as it was does not
+    touch the results of the hundreds of models that point a foreign key at it. Each value is
+    kept with the groups its lookup read (``values`` in the facts cache) and looked up again only
+    when one of those changed.
     """
 
     def __init__(self, root: str, config: Config | None = None, *, use_cache: bool = True) -> None:
@@ -140,6 +195,13 @@ class ProjectIndex:
         self._group_stamps: dict[str, str] = {}
         self._file_stamps: dict[str, str] = {}
         self._rels: dict[str, str] = {}
+        self._values_now: dict[str, tuple[object, set[str], str]] = {}
+        self._entries: dict[str, tuple[ModuleFacts, list[ModelEntry], set[str]]] = {}
+        self._value_memo: dict[str, Any] | None = None
+        self._value_memo_dirty = False
+        #: start an app's replay from its checkpoint when it applies (an editor's run over one
+        #: file); a run over the whole tree lints every migration and replays whole anyway
+        self.resume_histories = True
 
     # --- what a lint read -------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -199,8 +261,67 @@ class ProjectIndex:
             stamp = self._group_stamps[group] = self._compute_stamp(group)
         return stamp
 
+    # --- value groups -----------------------------------------------------------------------------
+    def _derived(self, group: str, compute: Callable[[], Any]) -> Any:
+        """The answer of a lookup that a lint reads as the value group ``group``: noted as that
+        group alone; what the lookup itself read is kept with it (see :meth:`_value_stamp`)."""
+        self._note(group)
+        known = self._values_now.get(group)
+        if known is not None:
+            return known[0]
+        outer, self._reads = self._reads, set()
+        try:
+            result = compute()
+        finally:
+            reads, self._reads = self._reads, outer
+        reads.discard(group)
+        digest = _digest_value(result)
+        self._values_now[group] = (result, reads, digest)
+        self._remember_value(group, reads, digest)
+        return result
+
+    def _memo(self) -> dict[str, Any]:
+        if self._value_memo is None:
+            data = self.cache.get_blob("values")
+            self._value_memo = data if isinstance(data, dict) else {}
+        return self._value_memo
+
+    def _remember_value(self, group: str, reads: set[str], digest: str) -> None:
+        self._memo()[group] = {"reads": {g: self.group_stamp(g) for g in sorted(reads)}, "value": digest}
+        self._value_memo_dirty = True
+
+    def _value_stamp(self, group: str) -> str:
+        """A value group's stamp: the digest of the answer, taken from the memo while the groups
+        the lookup read are unchanged, else looked up again."""
+        if group not in self._values_now:
+            memo = self._memo().get(group)
+            if isinstance(memo, dict) and isinstance(memo.get("reads"), dict) and isinstance(memo.get("value"), str):
+                reads = memo["reads"]
+                if all(isinstance(s, str) and g != group and self.group_stamp(g) == s for g, s in reads.items()):
+                    return str(memo["value"])
+            kind, _, name = group.partition(":")
+            with self._quiet():
+                if kind == "cls":
+                    self.get(name)
+                else:
+                    app, _, rest = name.partition("|")
+                    self.target_of(_target_value(rest), app or None)
+        return self._values_now[group][2] if group in self._values_now else "?"
+
+    def flush(self) -> None:
+        """Write what this run learnt to the facts cache (the value memo; packs are written as
+        they fill)."""
+        self.cache.flush()
+        if self._value_memo_dirty and self._value_memo is not None:
+            on_disk = self.cache.get_blob("values")
+            merged = {**(on_disk if isinstance(on_disk, dict) else {}), **self._value_memo}
+            self.cache.put_blob("values", merged)
+            self._value_memo_dirty = False
+
     def _compute_stamp(self, group: str) -> str:
         kind, _, name = group.partition(":")
+        if kind in ("cls", "target"):
+            return self._value_stamp(group)
         if kind == "file":
             return self._stamp_of(os.path.join(self.root, name))
         if kind == "mod":
@@ -293,7 +414,8 @@ class ProjectIndex:
 
     # --- classes across files (the ClassLookup of the hierarchy) ----------------------------------
     def get(self, qualname: str) -> ClassFact | None:
-        return self._lookup(qualname, 0)
+        found: ClassFact | None = self._derived("cls:" + qualname, lambda: self._lookup(qualname, 0))
+        return found
 
     def _lookup(self, dotted: str, depth: int) -> ClassFact | None:
         """A class by dotted name, following re-exports and star imports; each name is looked
@@ -351,24 +473,93 @@ class ProjectIndex:
             return None
         if app not in self._histories:
             with self._quiet():
-                items = [(p, f) for p in self._scan[0][app] if (f := self.facts_of(p)) is not None and f.migration is not None]
-                history = build_history(app, items, self.app_names) if items else None
+                history = self._resumed(app) if self.resume_histories else None
+                if history is None:
+                    history = self._replayed(app, save=True)
             self._histories[app] = history
             if history is not None:
                 self._note_unfollowed(history)
             self.cache.flush()
         return self._histories[app]
 
+    def _replayed(self, app: str, save: bool) -> AppHistory | None:
+        """The app's history replayed whole from its migrations' facts; with ``save``, its
+        checkpoint is kept for the next run (see :mod:`sentry_model_lint.checkpoints`)."""
+        paths = self._scan[0][app]
+        nodes: dict[str, MigrationNode] = {}
+        for path in paths:
+            facts = self.facts_of(path)
+            if facts is not None and facts.migration is not None:
+                nodes[facts.info.stem] = node_of(facts.info.stem, path, facts.migration, app)
+        if not nodes:
+            return None
+        history = graph_of(app, nodes, self.app_names)
+        state = replay_with_checkpoint(history, max(len(history.order) - 1, 0))
+        if save and state is not None and history.order and self.cache.writable:
+            files = {self._rel(p): self._stamp_of(p) for p in paths}
+            rels = {node.path: self._rel(node.path) for node in history.nodes.values()}
+            self.cache.put_blob("history:" + app, checkpoints.to_json(history, state, files, self.group_stamp("names"), rels))
+        return history
+
+    def _resumed(self, app: str) -> AppHistory | None:
+        """The app's history from its checkpoint, when no migration but the checkpoint's last one
+        changed since it was kept (None otherwise: replay it whole)."""
+        checkpoint = checkpoints.from_json(self.cache.get_blob("history:" + app))
+        if checkpoint is None or checkpoint.names != self.group_stamp("names"):
+            return None
+        files = {self._rel(p): p for p in self._scan[0][app]}
+        if files.keys() != checkpoint.files.keys() or checkpoint.tail not in files:
+            return None
+        if any(self._stamp_of(path) != checkpoint.files[rel] for rel, path in files.items() if rel != checkpoint.tail):
+            return None
+        tail = self.facts_of(files[checkpoint.tail])
+        if tail is None or tail.migration is None:
+            return None
+        nodes = {tail.info.stem: node_of(tail.info.stem, files[checkpoint.tail], tail.migration, app)}
+        for info in checkpoint.nodes:
+            path = files.get(info.path)
+            if path is None or info.name in nodes:
+                return None
+            nodes[info.name] = MigrationNode(
+                info.name,
+                path,
+                info.number,
+                list(info.deps),
+                list(info.replaces),
+                line=info.line,
+                operations_known=info.operations_known,
+                unknown=info.unknown,
+                unknown_line=info.unknown_line,
+                loader=self._loader(path),
+            )
+        history = graph_of(app, nodes, self.app_names)
+        if not resume(history, checkpoint.state(), list(checkpoint.prefix), lambda: self._complete(app)):
+            return None
+        return history
+
+    def _loader(self, path: str) -> Callable[[], MigrationFact | None]:
+        def load() -> MigrationFact | None:
+            with self._quiet():
+                facts = self.facts_of(path)
+            return facts.migration if facts is not None else None
+
+        return load
+
+    def _complete(self, app: str) -> AppHistory:
+        with self._quiet():
+            history = self._replayed(app, save=False)
+        assert history is not None  # the resumed history had nodes, so this one has
+        return history
+
     def _note_unfollowed(self, history: AppHistory) -> None:
         for name in sorted(history.nodes):
             node = history.nodes[name]
-            migration = node.migration
-            if not migration.operations_known:
-                what = migration.unknown or "how `operations` is built"
+            if not node.operations_known:
+                what = node.unknown or "how `operations` is built"
                 self.warnings.append(
                     (
                         node.path,
-                        migration.unknown_line or migration.line,
+                        node.unknown_line or node.line,
                         f"cannot follow {what} (app {history.label} is not fully checked by SML410/SML412)",
                     )
                 )
@@ -393,11 +584,19 @@ class ProjectIndex:
         return registry
 
     def model_entries(self, path: str, facts: ModuleFacts) -> list[ModelEntry]:
-        hierarchy = Hierarchy(facts.classes, self)
-        out = []
-        for info in hierarchy.models():
-            cls = info.cls
-            out.append(ModelEntry(path, facts, cls, info, model_app_label(cls, facts.info.module), silo_of(cls)))
+        """The models a module defines, worked out once per module and facts (every project
+        rule asks); a later call notes the groups the first one read."""
+        known = self._entries.get(path)
+        if known is not None and known[0] is facts:
+            self._note(*known[2])
+            return known[1]
+        with self.recording() as reads:
+            hierarchy = Hierarchy(facts.classes, self)
+            out = []
+            for info in hierarchy.models():
+                cls = info.cls
+                out.append(ModelEntry(path, facts, cls, info, model_app_label(cls, facts.info.module), silo_of(cls)))
+        self._entries[path] = (facts, out, reads)
         return out
 
     def _text(self, path: str) -> str:
@@ -459,7 +658,23 @@ class ProjectIndex:
                     out.extend((path, facts, cls) for cls in facts.test_classes)
         return out
 
-    def model_for_target(self, target: Value, own_app: str | None, own: ClassFact) -> ModelEntry | None:
+    def target_of(self, target: Value, own_app: str | None) -> TargetModel | None:
+        """What a foreign key's target is (name, app, silo, global ids), if the index knows it:
+        the value group ``target:<app>|<target>`` (see the class docstring)."""
+        key = _target_key(target)
+        if key is None:
+            return None
+
+        def compute() -> TargetModel | None:
+            entry = self.model_for_target(target, own_app)
+            if entry is None:
+                return None
+            return TargetModel(entry.cls.name, entry.app, entry.silo, has_global_ids(entry))
+
+        found: TargetModel | None = self._derived(f"target:{own_app or ''}|{key}", compute)
+        return found
+
+    def model_for_target(self, target: Value, own_app: str | None) -> ModelEntry | None:
         """The model a foreign key points at, if the index knows it."""
         if target.is_str:
             text = str(target.const)

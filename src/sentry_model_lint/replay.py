@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sentry_model_lint.facts import ModuleFacts
 from sentry_model_lint.migration_facts import DATABASE, STATE, TOP, MigrationFact, OperationFact
@@ -143,13 +144,45 @@ def field_state(name: str, call: Value) -> FieldState:
 
 @dataclass
 class MigrationNode:
+    """One migration in its app's graph. Its operations (``migration``) are read on first use:
+    a history resumed from a checkpoint never loads the migrations it does not replay."""
+
     name: str
     path: str
-    facts: ModuleFacts
-    migration: MigrationFact
     number: int | None
     deps: list[tuple[str, str, Value]] = field(default_factory=list)  # (app, name, literal)
     replaces: list[str] = field(default_factory=list)  # same-app names this squash replaces
+    line: int = 1  # of ``class Migration``
+    #: False when ``operations`` could not be followed (with what, and where)
+    operations_known: bool = True
+    unknown: str | None = None
+    unknown_line: int | None = None
+    loaded: MigrationFact | None = field(default=None, repr=False)
+    loader: Callable[[], MigrationFact | None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def migration(self) -> MigrationFact:
+        if self.loaded is None and self.loader is not None:
+            self.loaded = self.loader()
+        if self.loaded is None:
+            raise LookupError(f"the operations of {self.path} cannot be read")
+        return self.loaded
+
+
+def node_of(name: str, path: str, migration: MigrationFact, label: str) -> MigrationNode:
+    deps, _complete = _dependencies(migration)
+    return MigrationNode(
+        name,
+        path,
+        number_of(name),
+        deps,
+        _replaces(migration, label),
+        line=migration.line,
+        operations_known=migration.operations_known,
+        unknown=migration.unknown,
+        unknown_line=migration.unknown_line,
+        loaded=migration,
+    )
 
 
 @dataclass
@@ -253,13 +286,14 @@ def _replaces(migration: MigrationFact, label: str) -> list[str]:
 def build_history(label: str, files: list[tuple[str, ModuleFacts]], other_apps: dict[str, set[str]]) -> AppHistory:
     """Graph and replay of one app. ``other_apps`` maps every app label of the project to its
     migration names, to judge cross-app dependencies."""
-    nodes: dict[str, MigrationNode] = {}
-    for path, facts in files:
-        if facts.migration is None:
-            continue
-        name = facts.info.stem
-        deps, _complete = _dependencies(facts.migration)
-        nodes[name] = MigrationNode(name, path, facts, facts.migration, number_of(name), deps, _replaces(facts.migration, label))
+    nodes = {f.info.stem: node_of(f.info.stem, path, f.migration, label) for path, f in files if f.migration is not None}
+    history = graph_of(label, nodes, other_apps)
+    _replay(history)
+    return history
+
+
+def graph_of(label: str, nodes: dict[str, MigrationNode], other_apps: dict[str, set[str]]) -> AppHistory:
+    """The app's graph (aliases, problems, order, leaves), not replayed yet."""
     history = AppHistory(label, nodes)
     for node in nodes.values():
         for replaced in node.replaces:
@@ -269,8 +303,95 @@ def build_history(label: str, files: list[tuple[str, ModuleFacts]], other_apps: 
         nodes.pop(replaced, None)
     _check_graph(history, other_apps)
     _order(history)
-    _replay(history)
     return history
+
+
+@dataclass
+class ReplayState:
+    """The replayed state after some prefix of an app's replay order (a checkpoint)."""
+
+    models: dict[str, ModelState]
+    pending_models: dict[str, ModelState]
+    pending_fields: dict[tuple[str, str], FieldState]
+    created: set[str]
+    uncertain: bool
+
+    @classmethod
+    def of(cls, history: AppHistory) -> ReplayState:
+        """A copy of the history's state now, which later operations do not change."""
+        return cls(
+            {k: m.copy() for k, m in history.models.items()},
+            {k: m.copy() for k, m in history.pending_models.items()},
+            dict(history.pending_fields),
+            set(history.created),
+            history.uncertain,
+        )
+
+    def apply_to(self, history: AppHistory) -> None:
+        """Start ``history``'s replay from this state (a copy: the checkpoint stays as it is)."""
+        history.models = {k: m.copy() for k, m in self.models.items()}
+        history.pending_models = {k: m.copy() for k, m in self.pending_models.items()}
+        history.pending_fields = dict(self.pending_fields)
+        history.created = set(self.created)
+        history.uncertain = history.uncertain or self.uncertain
+
+
+def replay_with_checkpoint(history: AppHistory, at: int) -> ReplayState | None:
+    """Replay ``history`` whole, and return the state after its first ``at`` migrations."""
+    captured = None
+    for index, name in enumerate(history.order):
+        if index == at:
+            captured = ReplayState.of(history)
+        _replay_one(history, name)
+    if at == len(history.order):
+        captured = ReplayState.of(history)
+    return captured
+
+
+def resume(history: AppHistory, state: ReplayState, prefix: list[str], complete: Callable[[], AppHistory]) -> bool:
+    """Replay ``history`` from ``state``, the state after the migrations ``prefix``, when its
+    order starts with them (False otherwise: replay it whole). The snapshots of the prefix are
+    not taken: the first request for one replays the whole history (``complete``) and takes
+    every snapshot from it."""
+    if history.order[: len(prefix)] != prefix:
+        return False
+    state.apply_to(history)
+    for name in history.order[len(prefix) :]:
+        _replay_one(history, name)
+    history.snapshots = _Snapshots(history.snapshots, set(prefix), complete)
+    return True
+
+
+class _Snapshots(dict[tuple[str, str], "Snapshot"]):
+    """The snapshots of a resumed history: those of a migration it did not replay come from a
+    whole replay, made on the first request for one."""
+
+    def __init__(self, taken: dict[tuple[str, str], Snapshot], skipped: set[str], complete: Callable[[], AppHistory]) -> None:
+        super().__init__(taken)
+        self._skipped = skipped
+        self._complete: Callable[[], AppHistory] | None = complete
+
+    def _fill(self, key: object) -> None:
+        if self._complete is not None and isinstance(key, tuple) and key and key[0] in self._skipped:
+            whole = self._complete()
+            self._complete = None
+            self.clear()
+            self.update(whole.snapshots)
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:
+        if not super().__contains__(key):
+            self._fill(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: tuple[str, str]) -> Snapshot:
+        if not super().__contains__(key):
+            self._fill(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        if not super().__contains__(key):
+            self._fill(key)
+        return super().__contains__(key)
 
 
 def _same_app_deps(history: AppHistory, node: MigrationNode) -> list[tuple[str, Value]]:
@@ -407,11 +528,15 @@ def _deletion_action(op: OperationFact) -> str | None:
 
 def _replay(history: AppHistory) -> None:
     for name in history.order:
-        node = history.nodes[name]
-        if not node.migration.operations_known:
-            history.uncertain = True
-        for op in node.migration.operations:
-            _apply(history, name, op)
+        _replay_one(history, name)
+
+
+def _replay_one(history: AppHistory, name: str) -> None:
+    node = history.nodes[name]
+    if not node.operations_known:
+        history.uncertain = True
+    for op in node.migration.operations:
+        _apply(history, name, op)
 
 
 def _target_model(history: AppHistory, op: OperationFact) -> str | None:

@@ -87,19 +87,26 @@ class Workspace:
         baseline.path = path
         return baseline
 
-    def project_stamp(self, info: FileInfo) -> str:
-        """What every cached result of the file depends on besides its text and reads."""
+    @cached_property
+    def _capabilities_stamp(self) -> str:
         from sentry_model_lint.capabilities import stamp as capabilities_stamp
 
-        stamp = "caps:" + capabilities_stamp(self.root) if self.root is not None else "caps:-"
-        if self.config.since and info.kind is FileKind.MIGRATION:
-            from sentry_model_lint.history import since_stamp
+        return "caps:" + capabilities_stamp(self.root) if self.root is not None else "caps:-"
 
-            stamp += "\0" + since_stamp(info, self.config)
+    def project_stamp(self, info: FileInfo | Callable[[], FileInfo]) -> str:
+        """What every cached result of the file depends on besides its text and reads. ``info``
+        may be given as a function: it is needed only for a migration under ``since``."""
+        stamp = self._capabilities_stamp
+        if self.config.since:
+            info = info if isinstance(info, FileInfo) else info()
+            if info.kind is FileKind.MIGRATION:
+                from sentry_model_lint.history import since_stamp
+
+                stamp += "\0" + since_stamp(info, self.config)
         return stamp
 
     # --- cached lint ------------------------------------------------------------------------------
-    def cached(self, rel: str, stamp: str, info: FileInfo) -> list[Violation] | None:
+    def cached(self, rel: str, stamp: str, info: FileInfo | Callable[[], FileInfo]) -> list[Violation] | None:
         """The file's findings from an earlier run, when nothing they were computed from changed."""
         cache = self.results
         if cache is None:
@@ -146,6 +153,8 @@ class Workspace:
     def flush(self) -> None:
         if "results" in self.__dict__ and self.results is not None:
             self.results.flush()
+        if "index" in self.__dict__ and self.index is not None:
+            self.index.flush()
 
 
 _WORKSPACES: dict[tuple[str | None, str, str, str, str | None], Workspace] = {}

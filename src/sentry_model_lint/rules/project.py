@@ -509,13 +509,13 @@ class CrossSiloForeignKey(ModelProjectRule):
             )
             if target_value is None:
                 continue
-            target = project.model_for_target(target_value, entry.app, entry.cls)
+            target = project.target_of(target_value, entry.app)
             if target is None or target.silo is None or len(target.silo) != 1:
                 continue
             crosses = target.silo != entry.silo
             if crosses == cross_wanted:
                 continue
-            if cross_wanted and _global_ids(target):
+            if cross_wanted and target.global_ids:
                 continue  # Sentry accepts hybrid-cloud keys to models with global (snowflake) ids
             advice = (
                 "use `HybridCloudForeignKey` on a `*_id` field"
@@ -529,21 +529,11 @@ class CrossSiloForeignKey(ModelProjectRule):
                 model=entry.cls.name,
                 field=field.name,
                 kind=kind,
-                target=target.cls.name,
+                target=target.name,
                 target_silo=next(iter(target.silo)).lower(),
                 silo=next(iter(entry.silo)).lower(),
                 advice=advice,
             )
-
-
-def _global_ids(entry: ModelEntry) -> bool:
-    """Models whose ids are unique across silos (``@snowflake_id_model`` or ``SnowflakeIdMixin``)."""
-    for cls in entry.info.lineage():
-        if any((d.ref or d.call_ref or "").endswith("snowflake_id_model") for d in cls.decorators):
-            return True
-        if any((b.ref or "").endswith("SnowflakeIdMixin") for b in cls.bases):
-            return True
-    return False
 
 
 class ModelNotExported(ModelProjectRule):
