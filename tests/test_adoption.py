@@ -101,7 +101,7 @@ def test_github_annotations(project: Path, capsys) -> None:
 
 def test_statistics_and_exit_zero(project: Path, capsys) -> None:
     code, out, _ = run(capsys, "check", "--statistics", "--exit-zero", str(project))
-    assert code == 0 and out.splitlines()[-1] == "2     SML130 mutable-default"
+    assert code == 0 and out.splitlines()[-1] == "2     SML130 [*] mutable-default"
 
 
 def test_no_progress_or_summary_when_not_a_terminal(project: Path, capsys) -> None:

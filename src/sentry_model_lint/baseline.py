@@ -20,6 +20,8 @@ from sentry_model_lint.rules.base import Violation
 
 FORMAT = 1
 Key = tuple[str, str, str]
+#: the baseline found at a project root without any configuration
+DEFAULT_NAME = ".sentry-model-lint-baseline.json"
 
 
 def configured_path(root: str, configured: str) -> str:

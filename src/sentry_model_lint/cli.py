@@ -16,12 +16,13 @@ import os
 import stat
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from sentry_model_lint import __version__
-from sentry_model_lint.baseline import Baseline, Key, configured_path, key_of
+from sentry_model_lint.baseline import DEFAULT_NAME, Baseline, Key, configured_path, key_of
 from sentry_model_lint.cache import file_stamp
 from sentry_model_lint.capabilities import forget as forget_capabilities
 from sentry_model_lint.config import Config, ConfigError, load_for_root, parse_codes
@@ -30,7 +31,7 @@ from sentry_model_lint.files import write_atomically
 from sentry_model_lint.history import HistoryError, git_folder, new_work
 from sentry_model_lint.noqa import filter_violations
 from sentry_model_lint.paths import classify, find_root, forget_scans
-from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, escape_controls, statistics, write
+from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, escape_controls, fix_summary, write, write_with_statistics
 from sentry_model_lint.rules.base import REGISTRY, Fix, Violation, all_rules, get_rule
 from sentry_model_lint.source import FileResult, SourceError, decode, encoding_of, physical_lines, read_source
 from sentry_model_lint.workspace import Workspace, workspace_for
@@ -40,7 +41,7 @@ from sentry_model_lint.workspace import forget as forget_workspaces
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 #: a run over more files than this replays each app whole (see Run.file_count)
 RESUME_LIMIT = 50
-DEFAULT_BASELINE = ".sentry-model-lint-baseline.json"
+DEFAULT_BASELINE = DEFAULT_NAME
 
 
 class UsageError(Exception):
@@ -57,7 +58,8 @@ def _selection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     parser.add_argument("--select", help="codes or prefixes to enable, comma-separated (default: the default-on rules)")
     parser.add_argument("--extend-select", help="codes or prefixes to enable on top of the selection")
-    parser.add_argument("--ignore", help="codes or prefixes to disable")
+    parser.add_argument("--ignore", help="codes or prefixes to disable (replaces the configured `ignore`)")
+    parser.add_argument("--extend-ignore", help="codes or prefixes to disable on top of the configured ones")
     parser.add_argument("--no-project", action="store_true", help="per-file rules only: no project index, no SML4xx")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the facts cache")
     parser.add_argument(
@@ -75,12 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="lint files and folders")
     _selection_options(check)
     check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    check.add_argument("--statistics", action="store_true", help="count the findings of each code at the end")
+    check.add_argument(
+        "--statistics",
+        action="store_true",
+        help="count the findings of each code (text: lines after the findings; json: one document with both)",
+    )
+    check.add_argument("--output-file", metavar="FILE", help="write the report to this file instead of standard output")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
     check.add_argument("--diff", action="store_true", help="print the fixes as a diff instead of writing them")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff, also apply unsafe fixes")
-    check.add_argument("--baseline", metavar="FILE", help="suppress the findings recorded in this baseline file")
+    check.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help=f"suppress the findings recorded in this baseline file (default: the configured one, else {DEFAULT_NAME} at the project root)",
+    )
+    check.add_argument("--no-baseline", action="store_true", help="apply no baseline: report every finding")
     check.add_argument(
         "--show-stale-baseline", action="store_true", help="report baseline entries that no longer match a finding"
     )
@@ -92,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help=f"where to write it (default: the configured baseline, else {DEFAULT_BASELINE} at the project root)",
     )
+    growth = base.add_mutually_exclusive_group()
+    growth.add_argument(
+        "--update", action="store_true", help="record the findings as they are now: add new ones, drop those that are gone"
+    )
+    growth.add_argument("--prune", action="store_true", help="drop entries whose finding is gone; never add one")
+    base.add_argument("--quiet", action="store_true", help="no progress on a terminal")
     rule = sub.add_parser("rule", help="print the documentation of a rule")
     rule.add_argument("code")
     sub.add_parser("rules", help="list every rule")
@@ -116,6 +134,8 @@ class Run:
         if config is None:
             config = load_for_root(root)
             changes = {k: v for k, v in self.overrides.items() if v is not None}
+            if "extend_ignore" in changes:  # on top of the configured ones
+                changes["extend_ignore"] = (*config.extend_ignore, *changes["extend_ignore"])  # type: ignore[misc]
             if changes:
                 config = config.with_options(**changes)
             self.configs[root] = config
@@ -179,10 +199,16 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "select": _selection(args.select, "--select"),
         "extend_select": _selection(args.extend_select, "--extend-select"),
         "ignore": _selection(args.ignore, "--ignore"),
+        "extend_ignore": _extended(args, "extend_ignore"),
         "project_index": False if args.no_project else None,
         "use_cache": False if args.no_cache else None,
         "since": _since(args.since),
     }
+
+
+def _extended(args: argparse.Namespace, name: str) -> tuple[str, ...] | None:
+    """A ``--extend-*`` option: None when not given (the configured value stays)."""
+    return _selection(getattr(args, name, None), "--" + name.replace("_", "-"))
 
 
 def _since(value: str | None) -> str | None:
@@ -394,20 +420,21 @@ def _check_files(run: Run, all_files: list[tuple[str, str, str | None]], args: a
             continue
         run.internal.extend(result.internal_errors)
         violations = reported(result, config, root, rel)
-        if fixing and violations:
-            result, fixed, diff, failed = _fix(path, result, violations, args, config)
-            done.unfixable += failed
-            done.fixed += fixed
-            done.written += bool(fixed)
-            if diff:
-                done.diffs.append(diff)
-            violations = reported(result, config, root, rel)
         baseline = run.workspace_for(root).baseline
         if baseline is not None:
             done.baselines.setdefault(baseline.path, baseline)
             done.checked.setdefault(baseline.path, set()).add(rel)
             done.roots.setdefault(baseline.path, root)
             violations = [v for v in violations if not baseline.suppresses(key_of(rel, v))]
+        if fixing and violations:
+            # only what is reported is fixed: never a finding the baseline, a noqa comment or
+            # the selection hides from the user
+            result, fixed, diff, failed = _fix(path, result, violations, args, config)
+            done.unfixable += failed
+            done.fixed += fixed
+            done.written += bool(fixed)
+            if diff:
+                done.diffs.append(diff)
         done.findings.extend(Finding(path, v.line, v.col + 1, v.code, v.message, v.symbol, root) for v in violations)
     progress.clear()
     return done
@@ -415,7 +442,7 @@ def _check_files(run: Run, all_files: list[tuple[str, str, str | None]], args: a
 
 def run_check(args: argparse.Namespace) -> int:
     _reset_indexes()
-    run = Run(_overrides(args), baseline_path=args.baseline)
+    run = Run(_overrides(args), baseline_path="" if args.no_baseline else args.baseline)
     started = time.monotonic()
     paths, missing = _gather(run, args.paths)
     all_files: list[tuple[str, str, str | None]] = []
@@ -442,22 +469,23 @@ def run_check(args: argparse.Namespace) -> int:
     ]
     findings.extend(report.findings)
     flush_workspaces()
-    stale = 0
-    if args.show_stale_baseline:
-        for baseline in report.baselines.values():
-            root = report.roots.get(baseline.path)
-            gone = None if root is None else _deleted_under(root)
-            for (rel, code, symbol), count in baseline.stale(report.checked.get(baseline.path), gone):
-                stale += count
-                print(escape_controls(f"{rel}: stale baseline entry {code} {symbol}") + (f" (x{count})" if count > 1 else ""))
     out = sys.stdout
-    if args.diff:
-        for diff in first.diffs:
-            out.write(diff)
-    write(findings, args.format, out)
-    if args.statistics:
-        statistics(findings, out)
-    Progress(not args.quiet).finish(len(all_files), len(findings), first.fixed, time.monotonic() - started)
+    if args.output_file:
+        try:
+            out = open(args.output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageError(f"--output-file: cannot write {args.output_file}: {exc.strerror or exc}") from None
+    try:
+        stale = _report(args, first, report, findings, out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    progress = Progress(not args.quiet)
+    progress.finish(len(all_files), len(findings), first.fixed, time.monotonic() - started)
+    # on a terminal, as the progress line: how many findings --fix would fix
+    summary = fix_summary(findings) if progress.enabled and args.format == "text" and not args.diff else None
+    if summary and not args.fix:
+        print(summary, file=sys.stderr)
     _warn_about_broken_files()
     _warn_about_unfollowed_migrations()
     for message in run.internal:
@@ -466,9 +494,36 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if run.internal:
         return EXIT_INTERNAL
-    if first.unfixable or ((findings or stale or first.diffs) and not args.exit_zero):
+    if args.diff:  # as ruff's: 1 when there is something to fix, whatever else is found
+        return EXIT_FINDINGS if first.diffs or first.unfixable else EXIT_CLEAN
+    if first.unfixable or ((findings or stale) and not args.exit_zero):
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _report(args: argparse.Namespace, first: _Pass, report: _Pass, findings: list[Finding], out: TextIO) -> int:
+    """Write the report; returns the number of stale baseline entries listed. With ``--diff``
+    the report is the diff alone (as ruff's), and stale entries go to stderr in the machine
+    formats, whose output must stay one parseable document."""
+    stale = 0
+    if args.show_stale_baseline:
+        stale_out = out if args.format == "text" else sys.stderr
+        for baseline in report.baselines.values():
+            root = report.roots.get(baseline.path)
+            gone = None if root is None else _deleted_under(root)
+            for (rel, code, symbol), count in baseline.stale(report.checked.get(baseline.path), gone):
+                stale += count
+                line = escape_controls(f"{rel}: stale baseline entry {code} {symbol}") + (f" (x{count})" if count > 1 else "")
+                stale_out.write(line + "\n")
+    if args.diff:
+        for diff in first.diffs:
+            out.write(diff)
+        return stale
+    if args.statistics:
+        write_with_statistics(findings, args.format, out)
+    else:
+        write(findings, args.format, out)
+    return stale
 
 
 def _deleted_under(root: str) -> Callable[[str], bool]:
@@ -551,36 +606,103 @@ def _warn_about_unfollowed_migrations() -> None:
 
 
 def run_baseline(args: argparse.Namespace) -> int:
-    from sentry_model_lint.engine import lint_file
-
     _reset_indexes()
-    run = Run(_overrides(args))
+    run = Run(_overrides(args), baseline_path="")
     keys_by_file: dict[str, list[Key]] = {}
+    checked: dict[str, set[str]] = {}
+    roots: dict[str, str | None] = {}
     paths, missing = _gather(run, args.paths)
-    for path in paths:
+    run.file_count = len(paths)
+    progress = Progress(not args.quiet)
+    for number, path in enumerate(paths, start=1):
+        progress.update(number, len(paths))
         root = find_root(os.path.dirname(os.path.abspath(path)))
         config = run.config_for(root)
         run.resolve_since(root, path, config)
-        result = lint_file(path, config)
+        rel = relpath_for(path, root)
+        result = _lint_cached(run, path, rel, root, config, use_cached=True)
         if result.error is not None:
             continue
         run.internal.extend(result.internal_errors)
-        if args.output:
-            target = os.path.abspath(args.output)
-        elif config.baseline and root is not None:
-            target = configured_path(root, config.baseline)
-        else:
-            target = os.path.join(root or os.getcwd(), DEFAULT_BASELINE)
-        rel = relpath_for(path, root)
-        keys_by_file.setdefault(target, []).extend(key_of(rel, v) for v in reported(result, config, root))
+        target = _baseline_target(args, config, root)
+        keys_by_file.setdefault(target, []).extend(key_of(rel, v) for v in reported(result, config, root, rel))
+        checked.setdefault(target, set()).add(rel)
+        roots.setdefault(target, root)
+    progress.clear()
+    flush_workspaces()
     if missing:
         return EXIT_USAGE
+    status = EXIT_CLEAN
     for target, keys in sorted(keys_by_file.items()):
-        count = Baseline.write(target, keys)
-        print(f"wrote {count} findings to {target}", file=sys.stderr)
+        status = max(status, _record(target, Counter(keys), checked[target], roots[target], args, run))
     if not keys_by_file:
         print("sentry-model-lint: no Python files to record", file=sys.stderr)
-    return EXIT_INTERNAL if run.internal else EXIT_CLEAN
+    return EXIT_INTERNAL if run.internal else status
+
+
+def _baseline_target(args: argparse.Namespace, config: Config, root: str | None) -> str:
+    output: str | None = args.output
+    if output:
+        return os.path.abspath(output)
+    if config.baseline and root is not None:
+        return configured_path(root, config.baseline)
+    return os.path.join(root or os.getcwd(), DEFAULT_BASELINE)
+
+
+def _record(target: str, found: Counter[Key], checked: set[str], root: str | None, args: argparse.Namespace, run: Run) -> int:
+    """Write (or refuse to write) the baseline ``target`` for the findings ``found`` in the files
+    ``checked``; entries of files this run did not look at are kept as they are."""
+    shown = escape_controls(os.path.relpath(target) if not os.path.relpath(target).startswith("..") else target)
+    if not os.path.lexists(target):
+        count = Baseline.write(target, found.elements())
+        print(f"wrote {count} findings to {shown}", file=sys.stderr)
+        print(_how_used(target, root, run), file=sys.stderr)
+        return EXIT_CLEAN
+    old = Baseline.load(target)
+    gone = _deleted_under(root) if root is not None else (lambda rel: False)
+    elsewhere = Counter({k: n for k, n in old.entries.items() if k[0] not in checked})
+    here = Counter({k: n for k, n in old.entries.items() if k[0] in checked})
+    new, stale = found - here, here - found
+    deleted = Counter({k: n for k, n in elsewhere.items() if gone(k[0])})
+    if args.update:
+        entries = (elsewhere - deleted) + found
+    elif args.prune:
+        entries = (elsewhere - deleted) + (here & found)
+    else:
+        entries = None
+    if new and not args.update:
+        for (rel, code, symbol), count in sorted(new.items()):
+            print(escape_controls(f"{rel}: new finding {code} {symbol}") + (f" (x{count})" if count > 1 else ""))
+        print(
+            f"{shown}: {sum(new.values())} findings are not in the baseline and were not added: fix them, or accept "
+            "them with `sentry-model-lint baseline --update`",
+            file=sys.stderr,
+        )
+    if entries is None:
+        dropped = sum(stale.values()) + sum(deleted.values())
+        if not new:
+            hint = f", {dropped} stale: `baseline --prune` drops them" if dropped else ""
+            print(f"{shown} is up to date ({sum(old.entries.values())} findings{hint})", file=sys.stderr)
+        return EXIT_FINDINGS if new else EXIT_CLEAN
+    count = Baseline.write(target, entries.elements())
+    added = sum(new.values()) if args.update else 0
+    removed = sum(stale.values()) + sum(deleted.values())
+    print(f"wrote {count} findings to {shown} ({added} added, {removed} removed)", file=sys.stderr)
+    return EXIT_FINDINGS if new and not args.update else EXIT_CLEAN
+
+
+def _how_used(target: str, root: str | None, run: Run) -> str:
+    """How ``check`` and the flake8 plugin will find the baseline just written."""
+    if root is not None:
+        config = run.config_for(root)
+        if config.baseline and os.path.abspath(os.path.join(root, config.baseline)) == target:
+            return f"`check` and the flake8 plugin apply it: it is configured as `baseline = {config.baseline!r}`"
+        if not config.baseline and target == os.path.join(root, DEFAULT_BASELINE):
+            return (
+                f"`check` and the flake8 plugin apply it from now on ({DEFAULT_BASELINE} at the project root is found "
+                "without configuration): only new findings are reported; commit the file"
+            )
+    return f'`check --baseline {escape_controls(target)}` applies it; or set `baseline = "..."` under [tool.sentry-model-lint]'
 
 
 def run_info(args: argparse.Namespace) -> int:

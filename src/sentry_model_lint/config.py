@@ -34,6 +34,8 @@ class Config:
     select: tuple[str, ...] | None = None  # None: the default selection
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    #: ``extend-ignore``: disabled on top of ``ignore`` (a command line ``--ignore`` keeps them)
+    extend_ignore: tuple[str, ...] = ()
     import_aliases: Mapping[str, str] = field(default_factory=dict)
     #: tables (or "app.model" labels) that are large enough to need post-deployment indexes
     large_tables: tuple[str, ...] = ()
@@ -69,7 +71,7 @@ class Config:
     def is_enabled(self, code: str, default_on: bool) -> bool:
         explicit = (*(self.select or ()), *self.extend_select)
         selected = _longest_prefix(code, explicit)
-        ignored = _longest_prefix(code, self.ignore)
+        ignored = _longest_prefix(code, (*self.ignore, *self.extend_ignore))
         if selected is not None and ignored is not None:
             return len(selected) > len(ignored)
         if ignored is not None:
@@ -117,6 +119,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
         "select",
         "extend-select",
         "ignore",
+        "extend-ignore",
         "import-aliases",
         "large-tables",
         "project-index",
@@ -124,6 +127,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
         "exclude",
         "extend-exclude",
         "per-file-ignores",
+        "extend-per-file-ignores",
         "baseline",
         "since",
         "history-floor",
@@ -149,10 +153,12 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
         if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ConfigError(f"{source}: `{key}` must be a list of gitignore-style patterns")
         patterns[key] = tuple(value) if value is not None else None
-    pfi = data.get("per-file-ignores", {})
-    if not isinstance(pfi, dict):
-        raise ConfigError(f"{source}: `per-file-ignores` must be a table of pattern = [codes]")
-    per_file = tuple((str(k), parse_codes(v, f"per-file-ignores.{k}")) for k, v in pfi.items())
+    per_file: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    for key in ("per-file-ignores", "extend-per-file-ignores"):
+        pfi = data.get(key, {})
+        if not isinstance(pfi, dict):
+            raise ConfigError(f"{source}: `{key}` must be a table of pattern = [codes]")
+        per_file += tuple((str(k), parse_codes(v, f"{key}.{k}")) for k, v in pfi.items())
     from sentry_model_lint.discover import check_pattern
 
     for key, pats in (
@@ -194,6 +200,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Conf
         select=parse_codes(data["select"], "select") if "select" in data else None,
         extend_select=parse_codes(data.get("extend-select", []), "extend-select"),
         ignore=parse_codes(data.get("ignore", []), "ignore"),
+        extend_ignore=parse_codes(data.get("extend-ignore", []), "extend-ignore"),
         import_aliases=dict(aliases),
     )
 
@@ -215,12 +222,31 @@ def _history_floor(value: object, source: str) -> dict[str, int]:
     return floors
 
 
-def load_pyproject(path: str) -> Config:
-    """Read ``[tool.sentry-model-lint]`` from a ``pyproject.toml`` (empty Config if absent)."""
+def lenient_mapping(data: Mapping[str, Any], source: str) -> tuple[Config, list[str]]:
+    """Like :func:`from_mapping`, but a key that is unknown or has a bad value is left out with
+    a warning (returned) instead of failing the whole table: the flake8 plugin, which must not
+    stop flake8, keeps every other setting (the baseline above all)."""
+    warnings = []
+    kept = {}
+    for key, value in data.items():
+        try:
+            from_mapping({key: value}, source)
+        except ConfigError as exc:
+            warnings.append(f"{exc}; that key is ignored")
+        else:
+            kept[key] = value
+    try:
+        return from_mapping(kept, source), warnings
+    except ConfigError as exc:  # keys that are fine alone but not together
+        return Config(), [*warnings, f"{exc} (using the defaults)"]
+
+
+def read_section(path: str) -> Mapping[str, Any]:
+    """The ``[tool.sentry-model-lint]`` table of a ``pyproject.toml`` ({} if absent)."""
     try:
         data = tomllib.loads(read_bytes(path).decode("utf-8"))
     except FileNotFoundError:
-        return Config()
+        return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -230,10 +256,28 @@ def load_pyproject(path: str) -> Config:
     section = data.get("tool", {}).get(SECTION, {}) if isinstance(data.get("tool"), dict) else {}
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.{SECTION}] must be a table")
-    return from_mapping(section, path)
+    return section
+
+
+def load_pyproject(path: str) -> Config:
+    """Read ``[tool.sentry-model-lint]`` from a ``pyproject.toml`` (empty Config if absent)."""
+    return from_mapping(read_section(path), path)
 
 
 def load_for_root(root: str | None) -> Config:
     if root is None:
         return Config()
     return load_pyproject(os.path.join(root, "pyproject.toml"))
+
+
+def load_leniently(root: str | None) -> tuple[Config, list[str]]:
+    """The configuration of ``root`` for the flake8 plugin, with warnings for what was left out
+    (a file that cannot be read or parsed: the defaults)."""
+    if root is None:
+        return Config(), []
+    path = os.path.join(root, "pyproject.toml")
+    try:
+        section = read_section(path)
+    except ConfigError as exc:
+        return Config(), [f"{exc} (using the defaults)"]
+    return lenient_mapping(section, path)

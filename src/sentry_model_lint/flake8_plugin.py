@@ -24,7 +24,7 @@ from typing import Any
 
 from sentry_model_lint import __version__
 from sentry_model_lint.baseline import Baseline, key_of
-from sentry_model_lint.config import Config, ConfigError, load_for_root
+from sentry_model_lint.config import Config, ConfigError, load_leniently
 from sentry_model_lint.paths import FileInfo, FileKind, classify, find_root
 from sentry_model_lint.rules import DEFAULT_OFF
 from sentry_model_lint.rules.base import Violation
@@ -64,13 +64,13 @@ def _warn_once(message: str) -> None:
 
 
 def _config_for(root: str | None) -> Config:
+    """The root's configuration: a key that is unknown or has a bad value is left out with a
+    warning (said once), and every other setting, the baseline first, still applies."""
     config = _CONFIGS.get(root)
     if config is None:
-        try:
-            config = load_for_root(root)
-        except ConfigError as exc:
-            _warn_once(f"{exc} (using the defaults)")
-            config = Config()
+        config, warnings = load_leniently(root)
+        for warning in warnings:
+            _warn_once(f"warning: {warning}")
         _CONFIGS[root] = config
     return config
 
@@ -84,6 +84,15 @@ def _baseline_for(workspace: Workspace) -> Baseline | None:
         _warn_once(f"{exc} (no baseline applied)")
         _NO_BASELINE.add(id(workspace))
         return None
+
+
+def _flag(value: str) -> bool | None:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    return None
 
 
 def _selected(options: Any) -> tuple[str, ...] | None:
@@ -154,12 +163,34 @@ class Plugin:
     since: str | None = None
     #: the options flake8 selects codes with, and the codes they select (worked out on first use)
     options: Any = None
-    selection: tuple[str, ...] | None = None
+    selection: tuple[str, ...] | None = None  # None: not worked out yet, or flake8 cannot be asked
     selection_key: str = ""
+
+    #: ``--sml-baseline``, ``--sml-project-index``, ``--sml-cache`` (also in setup.cfg's [flake8])
+    overrides: dict[str, Any] = {}  # noqa: RUF012 - set once by parse_options
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
         option_manager.extend_default_ignore(list(DEFAULT_OFF))
+        option_manager.add_option(
+            "--sml-baseline",
+            default="",
+            parse_from_config=True,
+            help="baseline file, relative to the project root (default: [tool.sentry-model-lint] baseline, "
+            "else .sentry-model-lint-baseline.json at the project root when present); 'none' applies none",
+        )
+        option_manager.add_option(
+            "--sml-project-index",
+            default="",
+            parse_from_config=True,
+            help="true/false: build the project index and run the SML4xx rules (default: [tool.sentry-model-lint] project-index, else true)",
+        )
+        option_manager.add_option(
+            "--sml-cache",
+            default="",
+            parse_from_config=True,
+            help="true/false: keep facts and findings in .sentry_model_lint_cache/ (default: [tool.sentry-model-lint] cache, else true)",
+        )
         option_manager.add_option(
             "--sml-large-tables",
             default="",
@@ -184,6 +215,18 @@ class Plugin:
         cls.since = (since.strip() or None) if isinstance(since, str) else None
         cls.options = options
         cls.selection = None
+        cls.overrides = {}
+        baseline = getattr(options, "sml_baseline", None)
+        if isinstance(baseline, str) and baseline.strip():
+            cls.overrides["baseline"] = baseline.strip()
+        for option, key in (("sml_project_index", "project_index"), ("sml_cache", "use_cache")):
+            value = getattr(options, option, None)
+            if isinstance(value, str) and value.strip():
+                flag = _flag(value)
+                if flag is None:
+                    _warn_once(f"warning: --{option.replace('_', '-')}={value!r} is not true or false; ignored")
+                else:
+                    cls.overrides[key] = flag
         names = ("select", "ignore", "extend_select", "extend_ignore", "extended_default_ignore", "extended_default_select")
         cls.selection_key = repr([getattr(options, name, None) for name in names])
         filenames = getattr(options, "filenames", None)
@@ -200,9 +243,18 @@ class Plugin:
             config = config.with_options(large_tables=self.large_tables)
         if self.since:
             config = config.with_options(since=self.since)
+        baseline_path = None
+        if self.overrides:
+            changes = dict(self.overrides)
+            chosen = changes.pop("baseline", None)
+            if chosen is not None and info.root is not None:
+                baseline_path = "" if chosen.lower() == "none" else None
+                if baseline_path is None:
+                    changes["baseline"] = chosen
+            config = config.with_options(**changes) if changes else config
         if config.since and info.kind is FileKind.MIGRATION:
             config = _resolve_since(info.root, self.filename, config)
-        workspace = workspace_for(info.root, config, "flake8", self.selection_key)
+        workspace = workspace_for(info.root, config, "flake8", self.selection_key, baseline_path=baseline_path)
         baseline = _baseline_for(workspace)
         rel = os.path.relpath(os.path.abspath(self.filename), info.root).replace(os.sep, "/") if info.root else ""
         for violation in self._violations(self.tree, info, workspace, rel):
@@ -225,9 +277,9 @@ class Plugin:
             config = workspace.config
             cls = type(self)
             if cls.options is not None and cls.selection is None:
-                cls.selection = _selected(cls.options) or ()
-            if cls.selection:
-                config = config.with_options(select=cls.selection)
+                cls.selection = _selected(cls.options)
+            if cls.selection is not None:
+                config = config.with_options(select=cls.selection)  # none selected: no rule runs
             errors: list[str] = []
             violations = list(lint_tree(tree, self.filename, config, info=info, lines=self.lines, internal_errors=errors))
             for error in errors:

@@ -35,9 +35,30 @@ class Finding:
         return rule.name if rule else "syntax-error"
 
     @property
-    def fixable(self) -> bool:
+    def rel_path(self) -> str:
+        """The path relative to the project root (as given when there is no root or the file
+        lies outside it): what the github and SARIF formats report, whatever the working folder."""
+        if self.root is None:
+            return self.path
+        rel = os.path.relpath(os.path.abspath(self.path), os.path.abspath(self.root))
+        return self.path if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel.replace(os.sep, "/")
+
+    @property
+    def fix(self) -> str | None:
+        """``"safe"`` (applied by ``--fix``), ``"unsafe"`` (also needs ``--unsafe-fixes``) or None."""
         rule = get_rule(self.code)
-        return bool(rule and rule.fix is not Fix.NONE)
+        if rule is None or rule.fix is Fix.NONE:
+            return None
+        return "safe" if rule.fix is Fix.SAFE else "unsafe"
+
+    @property
+    def fixable(self) -> bool:
+        """Fixed by ``--fix`` alone (as ruff counts it)."""
+        return self.fix == "safe"
+
+
+#: the marker the text format puts after the code of a finding with a fix
+MARKERS = {"safe": "[*] ", "unsafe": "[~] ", None: ""}
 
 
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators: any of them in a path
@@ -66,7 +87,20 @@ def write(findings: Sequence[Finding], fmt: str, out: TextIO) -> None:
 
 def _text(findings: Sequence[Finding], out: TextIO) -> None:
     for f in findings:
-        out.write(escape_controls(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}") + "\n")
+        out.write(escape_controls(f"{f.path}:{f.line}:{f.column}: {f.code} {MARKERS[f.fix]}{f.message}") + "\n")
+
+
+def fix_summary(findings: Sequence[Finding]) -> str | None:
+    """The hint after a text report: how many findings ``--fix`` (and ``--unsafe-fixes``) would
+    fix, or None when none would."""
+    safe = sum(1 for f in findings if f.fix == "safe")
+    unsafe = sum(1 for f in findings if f.fix == "unsafe")
+    if not safe and not unsafe:
+        return None
+    text = f"[*] {safe} fixable with `--fix`" if safe else "[*] none fixable with `--fix` alone"
+    if unsafe:
+        text += f" ([~] {unsafe} more with `--fix --unsafe-fixes`)"
+    return text
 
 
 def _json(findings: Sequence[Finding], out: TextIO) -> None:
@@ -80,6 +114,7 @@ def _json(findings: Sequence[Finding], out: TextIO) -> None:
             "message": f.message,
             "symbol": f.symbol,
             "fixable": f.fixable,
+            "fix": f.fix,
         }
         for f in findings
     ]
@@ -99,7 +134,7 @@ def _github(findings: Sequence[Finding], out: TextIO) -> None:
     for f in findings:
         title = _escape_property(f"{f.code} {f.rule_name}")
         out.write(
-            f"::error file={_escape_property(f.path)},line={f.line},col={f.column},title={title}::"
+            f"::error file={_escape_property(f.rel_path)},line={f.line},col={f.column},title={title}::"
             f"{_escape_data(f.code + ' ' + f.message)}\n"
         )
 
@@ -165,6 +200,7 @@ def sarif_document(findings: Sequence[Finding]) -> dict[str, Any]:
     rules = sarif_rules()
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
+    seen: Counter[tuple[str, str, str]] = Counter()
     for f in findings:
         result: dict[str, Any] = {
             "ruleId": f.code,
@@ -181,8 +217,11 @@ def sarif_document(findings: Sequence[Finding]) -> dict[str, Any]:
         }
         if f.code in index:
             result["ruleIndex"] = index[f.code]
-        if f.symbol:
-            result["partialFingerprints"] = {"symbol/v1": f"{f.code}:{f.symbol}"}
+        # unique per finding: two unnamed indexes of one Meta share a symbol, so the n-th finding
+        # of a (file, code, symbol) gets its rank; stable across runs as long as the order holds
+        key = (f.rel_path, f.code, f.symbol or f"line {f.line}")
+        seen[key] += 1
+        result["partialFingerprints"] = {"symbol/v1": f"{key[0]}:{key[1]}:{key[2]}:{seen[key]}"}
         results.append(result)
     run: dict[str, Any] = {
         "tool": {
@@ -209,9 +248,48 @@ def _sarif(findings: Sequence[Finding], out: TextIO) -> None:
     out.write("\n")
 
 
-def statistics(findings: Sequence[Finding], out: TextIO) -> None:
+def statistics_rows(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     counts = Counter(f.code for f in findings)
+    rows = []
     for code, count in sorted(counts.items()):
         rule = get_rule(code)
-        name = rule.name if rule else "syntax-error"
-        out.write(f"{count:<5} {code} {name}\n")
+        fix = None if rule is None or rule.fix is Fix.NONE else rule.fix.value
+        rows.append({"code": code, "name": rule.name if rule else "syntax-error", "count": count, "fix": fix})
+    return rows
+
+
+def statistics(findings: Sequence[Finding], out: TextIO) -> None:
+    """Counts per code, as text lines (``--statistics`` with the text format)."""
+    for row in statistics_rows(findings):
+        marker = MARKERS["safe" if row["fix"] == "safe" else "unsafe" if row["fix"] else None]
+        out.write(f"{row['count']:<5} {row['code']} {marker}{row['name']}\n")
+
+
+def write_with_statistics(findings: Sequence[Finding], fmt: str, out: TextIO) -> None:
+    """``--statistics`` with a machine format: one JSON document ``{"findings": ..., "statistics":
+    ...}`` for json (the findings list alone without ``--statistics``); SARIF carries the counts
+    in the run's ``properties``; github prints the counts as a ``::notice``."""
+    if fmt == "json":
+        data = json.loads(_dump(findings, _json))
+        json.dump({"findings": data, "statistics": statistics_rows(findings)}, out, indent=2)
+        out.write("\n")
+    elif fmt == "sarif":
+        document = sarif_document(findings)
+        document["runs"][0]["properties"] = {"statistics": statistics_rows(findings)}
+        json.dump(document, out, indent=2)
+        out.write("\n")
+    elif fmt == "github":
+        _github(findings, out)
+        counts = ", ".join(f"{row['code']}: {row['count']}" for row in statistics_rows(findings)) or "no findings"
+        out.write(f"::notice title=sentry-model-lint statistics::{_escape_data(counts)}\n")
+    else:
+        _text(findings, out)
+        statistics(findings, out)
+
+
+def _dump(findings: Sequence[Finding], writer: Any) -> str:
+    import io
+
+    buffer = io.StringIO()
+    writer(findings, buffer)
+    return buffer.getvalue()

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sentry_model_lint.baseline import Baseline, configured_path
+from sentry_model_lint.baseline import DEFAULT_NAME, Baseline, configured_path
 from sentry_model_lint.cache import ResultsCache
 from sentry_model_lint.config import Config
 from sentry_model_lint.paths import FileInfo, FileKind
@@ -72,16 +72,29 @@ class Workspace:
 
         return index_for(root, self.config, self.config.use_cache)
 
+    @property
+    def baseline_file(self) -> str | None:
+        """The baseline file that applies: the one given (``check --baseline``), else the
+        configured one, else ``.sentry-model-lint-baseline.json`` at the project root when it
+        exists; None with ``check --no-baseline`` (a ``baseline_path`` of ``""``)."""
+        if self.baseline_path == "":
+            return None
+        if self.baseline_path:
+            return os.path.abspath(self.baseline_path)
+        if self.root is None:
+            return None
+        if self.config.baseline:
+            return configured_path(self.root, self.config.baseline)
+        default = os.path.join(self.root, DEFAULT_NAME)
+        return configured_path(self.root, DEFAULT_NAME) if os.path.lexists(default) else None
+
     @cached_property
     def baseline(self) -> Baseline | None:
         """The baseline that applies: the path given (``check --baseline``), else the configured
         one, confined to the project root. Raises :class:`ConfigError` for a baseline that
         cannot be read or lies outside the root; the caller decides what that means."""
-        if self.baseline_path:
-            path = os.path.abspath(self.baseline_path)
-        elif self.config.baseline and self.root is not None:
-            path = configured_path(self.root, self.config.baseline)
-        else:
+        path = self.baseline_file
+        if path is None:
             return None
         baseline = Baseline.load(path)
         baseline.path = path
