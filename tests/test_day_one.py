@@ -3,7 +3,9 @@ fixes respect it, the output says what is fixable, the flake8 plugin keeps its s
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -260,3 +262,53 @@ def test_github_paths_are_relative_to_the_root_from_any_folder(example: Path, ca
     assert code == 1
     files = {line.split("file=", 1)[1].split(",", 1)[0] for line in out.splitlines()}
     assert files and all(f.startswith("src/sentry/") for f in files), files
+
+
+# --- the terminal ---------------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    """stdout and stderr of one terminal: both streams land in one buffer, in order."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_findings_stream_with_the_progress_line_cleared_first(example: Path, monkeypatch) -> None:
+    models = example / "src/sentry/models"
+    for n in range(30):  # enough files for a progress line
+        (models / f"widget{n:02d}.py").write_text(
+            f"from django.db import models\n\n\nclass W{n}(models.Model):\n    x = models.JSONField(default={{}})\n"
+        )
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main(["check", "--select", "SML130", str(example)]) == 1
+    text = terminal.getvalue()
+    assert "checking " in text and "SML130" in text
+    # the progress line is always cleared before a finding: never "... 12/31 files/tmp/x.py:..."
+    assert re.search(r"files(?!\r|\n| in )", text) is None, text
+    # each finding was written as its file finished: the progress line came back after the first
+    first = text.index("SML130")
+    assert "checking " in text[first:], "every finding was held back to the end"
+    assert "[*] " in text and "fixable with `--fix`" in text  # the hint, on a terminal
+
+
+def test_colour_on_request_only(example: Path, capsys, monkeypatch) -> None:
+    code, out, _ = run(capsys, "check", "--select", "SML130", "--color", "always", str(example))
+    assert code == 1 and "\033[31mSML130" in out
+    code, out, _ = run(capsys, "check", "--select", "SML130", str(example))  # not a terminal
+    assert "\033[" not in out
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setenv("NO_COLOR", "1")
+    main(["check", "--select", "SML130", "--quiet", str(example)])
+    assert "\033[" not in terminal.getvalue()
+
+
+def test_show_fixes_lists_what_fix_fixed(example: Path, capsys) -> None:
+    add_bad_default(example)
+    code, _, err = run(capsys, "check", "--fix", "--show-fixes", "--select", "SML130", str(example / WORKFLOW))
+    assert code == 0
+    assert "fixed 1 findings:" in err and "workflow.py:" in err and "1 x SML130 (mutable-default)" in err

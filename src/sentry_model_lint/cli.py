@@ -31,7 +31,16 @@ from sentry_model_lint.files import write_atomically
 from sentry_model_lint.history import HistoryError, git_folder, new_work
 from sentry_model_lint.noqa import filter_violations
 from sentry_model_lint.paths import classify, find_root, forget_scans
-from sentry_model_lint.reporters import FORMATS, SYNTAX_ERROR, Finding, escape_controls, fix_summary, write, write_with_statistics
+from sentry_model_lint.reporters import (
+    FORMATS,
+    SYNTAX_ERROR,
+    Finding,
+    escape_controls,
+    fix_summary,
+    statistics,
+    write,
+    write_with_statistics,
+)
 from sentry_model_lint.rules.base import REGISTRY, Fix, Violation, all_rules, get_rule
 from sentry_model_lint.source import FileResult, SourceError, decode, encoding_of, physical_lines, read_source
 from sentry_model_lint.workspace import Workspace, workspace_for
@@ -83,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="count the findings of each code (text: lines after the findings; json: one document with both)",
     )
     check.add_argument("--output-file", metavar="FILE", help="write the report to this file instead of standard output")
+    check.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text report (auto: on a terminal, unless NO_COLOR is set)",
+    )
+    check.add_argument("--show-fixes", action="store_true", help="with --fix, list what was fixed, per file and code")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
     check.add_argument("--diff", action="store_true", help="print the fixes as a diff instead of writing them")
@@ -256,6 +272,7 @@ class Progress:
         if self.enabled and self.last:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+            self.last = 0.0
 
     def finish(self, files: int, findings: int, fixed: int, took: float) -> None:
         if not self.enabled:
@@ -271,12 +288,12 @@ def _fixable(violation: Violation, unsafe: bool) -> bool:
 
 def _fix(
     path: str, result: FileResult, violations: list[Violation], args: argparse.Namespace, config: Config
-) -> tuple[FileResult, int, str | None, bool]:
+) -> tuple[FileResult, list[Violation], str | None, bool]:
     """Apply (or, with --diff, show) the fixes; returns the result to report, the number of
     findings fixed, the diff, and whether the fixed file could not be written (said on stderr)."""
     candidates = [v for v in violations if _fixable(v, args.unsafe_fixes)]
     if not candidates or result.source is None:
-        return result, 0, None, False
+        return result, [], None, False
     from sentry_model_lint.engine import capabilities_for
     from sentry_model_lint.fixes import apply_fixes
     from sentry_model_lint.paths import classify
@@ -285,19 +302,19 @@ def _fix(
     outcome = apply_fixes(result.source, candidates, unsafe=args.unsafe_fixes, capabilities=capabilities)
     if outcome.refused is not None:
         print(f"{escape_controls(path)}: cannot fix: {outcome.refused}", file=sys.stderr)
-        return result, 0, None, True
+        return result, [], None, True
     if outcome.source == result.source:
-        return result, 0, None, False
+        return result, [], None, False
     if args.diff:
         before, after = result.source.splitlines(keepends=True), outcome.source.splitlines(keepends=True)
         name = escape_controls(path.lstrip("/"))
-        return result, 0, "".join(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}")), False
+        return result, [], "".join(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}")), False
     problem = _write_fixed(path, result.source, outcome.source)
     if problem is not None:
         print(f"{escape_controls(path)}: cannot fix: {problem}", file=sys.stderr)
-        return result, 0, None, True
+        return result, [], None, True
     # what is reported comes from a second pass over every file (see run_check)
-    return result, len(outcome.fixed), None, False
+    return result, list(outcome.fixed), None, False
 
 
 def _fix_target(path: str) -> tuple[str | None, str | None]:
@@ -397,6 +414,7 @@ class _Pass:
 
     findings: list[Finding] = field(default_factory=list)
     fixed: int = 0  # findings fixed
+    fixed_codes: list[tuple[str, str]] = field(default_factory=list)  # (path, code) of each
     written: int = 0  # files rewritten by --fix
     unfixable: int = 0  # files --fix could not write
     diffs: list[str] = field(default_factory=list)
@@ -405,7 +423,15 @@ class _Pass:
     roots: dict[str, str | None] = field(default_factory=dict)  # baseline path -> its project root
 
 
-def _check_files(run: Run, all_files: list[tuple[str, str, str | None]], args: argparse.Namespace, fixing: bool) -> _Pass:
+def _check_files(
+    run: Run,
+    all_files: list[tuple[str, str, str | None]],
+    args: argparse.Namespace,
+    fixing: bool,
+    stream: Callable[[list[Finding]], None] | None = None,
+) -> _Pass:
+    """One pass over the files. ``stream``: called with each file's findings as soon as the file
+    is done (the progress line cleared first), so a long run shows them as it goes."""
     done = _Pass()
     progress = Progress(not args.quiet)
     for number, (path, absolute, root) in enumerate(all_files, start=1):
@@ -416,7 +442,11 @@ def _check_files(run: Run, all_files: list[tuple[str, str, str | None]], args: a
         result = _lint_cached(run, path, rel, root, config, use_cached=not fixing)
         if result.error is not None:
             err = result.error
-            done.findings.append(Finding(path, err.line, err.col, SYNTAX_ERROR, err.message, root=root))
+            broken = Finding(path, err.line, err.col, SYNTAX_ERROR, err.message, root=root)
+            done.findings.append(broken)
+            if stream is not None:
+                progress.clear()
+                stream([broken])
             continue
         run.internal.extend(result.internal_errors)
         violations = reported(result, config, root, rel)
@@ -431,11 +461,16 @@ def _check_files(run: Run, all_files: list[tuple[str, str, str | None]], args: a
             # the selection hides from the user
             result, fixed, diff, failed = _fix(path, result, violations, args, config)
             done.unfixable += failed
-            done.fixed += fixed
+            done.fixed += len(fixed)
             done.written += bool(fixed)
+            done.fixed_codes.extend((path, v.code) for v in fixed)
             if diff:
                 done.diffs.append(diff)
-        done.findings.extend(Finding(path, v.line, v.col + 1, v.code, v.message, v.symbol, root) for v in violations)
+        found = [Finding(path, v.line, v.col + 1, v.code, v.message, v.symbol, root) for v in violations]
+        done.findings.extend(found)
+        if stream is not None and found:
+            progress.clear()
+            stream(found)
     progress.clear()
     return done
 
@@ -452,31 +487,14 @@ def run_check(args: argparse.Namespace) -> int:
     run.file_count = len(all_files)
     if not all_files and not missing and not run.unreadable:
         print("sentry-model-lint: warning: no Python files found under the given paths", file=sys.stderr)
-    first = _check_files(run, all_files, args, fixing=args.fix or args.diff)
-    report = first
-    if first.written:
-        # the fixed files are linted again from their new text, with an index rebuilt from the
-        # tree as it now is: findings at their new lines, and any cross-file finding a fix caused
-        _reset_indexes()
-        run.workspaces.clear()
-        internal = list(run.internal)
-        run.internal.clear()
-        report = _check_files(run, all_files, args, fixing=False)
-        run.internal[:0] = [m for m in internal if m not in run.internal]
-    findings = [
-        Finding(folder, 1, 1, SYNTAX_ERROR, f"cannot read folder: {why}", root=find_root(folder))
-        for folder, why in run.unreadable
-    ]
-    findings.extend(report.findings)
-    flush_workspaces()
-    out = sys.stdout
+    out: TextIO = sys.stdout
     if args.output_file:
         try:
             out = open(args.output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise UsageError(f"--output-file: cannot write {args.output_file}: {exc.strerror or exc}") from None
     try:
-        stale = _report(args, first, report, findings, out)
+        first, findings, stale = _run_passes(run, all_files, args, out)
     finally:
         if out is not sys.stdout:
             out.close()
@@ -501,7 +519,80 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _report(args: argparse.Namespace, first: _Pass, report: _Pass, findings: list[Finding], out: TextIO) -> int:
+def _run_passes(
+    run: Run, all_files: list[tuple[str, str, str | None]], args: argparse.Namespace, out: TextIO
+) -> tuple[_Pass, list[Finding], int]:
+    """Check (and fix) the files and write the report. In the text format the findings are
+    written as each file is done, except in a pass that fixes (its findings are those before the
+    fix: the pass after it reports)."""
+    colour = _colour(args, out)
+    unreadable = [
+        Finding(folder, 1, 1, SYNTAX_ERROR, f"cannot read folder: {why}", root=find_root(folder)) for folder, why in run.unreadable
+    ]
+
+    def stream(found: list[Finding]) -> None:
+        write(found, "text", out, colour=colour)
+        out.flush()
+
+    streaming = args.format == "text" and not args.diff
+    if streaming and unreadable:
+        stream(unreadable)
+    fixing = args.fix or args.diff
+    first = _check_files(run, all_files, args, fixing=fixing, stream=stream if streaming and not fixing else None)
+    report = first
+    streamed = streaming and not fixing
+    if first.written:
+        # the fixed files are linted again from their new text, with an index rebuilt from the
+        # tree as it now is: findings at their new lines, and any cross-file finding a fix caused
+        _reset_indexes()
+        run.workspaces.clear()
+        internal = list(run.internal)
+        run.internal.clear()
+        report = _check_files(run, all_files, args, fixing=False, stream=stream if streaming else None)
+        streamed = streaming
+        run.internal[:0] = [m for m in internal if m not in run.internal]
+    findings = [*unreadable, *report.findings]
+    flush_workspaces()
+    stale = _report(args, first, report, findings, out, streamed, colour)
+    if args.show_fixes:
+        _show_fixes(first, args)
+    return first, findings, stale
+
+
+def _colour(args: argparse.Namespace, out: TextIO) -> bool:
+    """``--color``: ``always``, ``never``, or (``auto``) when the report goes to a terminal and
+    ``NO_COLOR`` is not set."""
+    if args.color == "always":
+        return True
+    if args.color == "never" or os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _show_fixes(first: _Pass, args: argparse.Namespace) -> None:
+    """``--show-fixes``: what ``--fix`` fixed, per file and code (on stderr)."""
+    if not args.fix:
+        return
+    if not first.fixed_codes:
+        print("no fixes applied", file=sys.stderr)
+        return
+    print(f"fixed {len(first.fixed_codes)} findings:", file=sys.stderr)
+    by_file: dict[str, Counter[str]] = {}
+    for path, code in first.fixed_codes:
+        by_file.setdefault(path, Counter())[code] += 1
+    for path, codes in by_file.items():
+        print(escape_controls(f"- {path}:"), file=sys.stderr)
+        for code, count in sorted(codes.items()):
+            rule = get_rule(code)
+            print(f"    {count} x {code} ({rule.name if rule else '?'})", file=sys.stderr)
+
+
+def _report(
+    args: argparse.Namespace, first: _Pass, report: _Pass, findings: list[Finding], out: TextIO, streamed: bool, colour: bool
+) -> int:
     """Write the report; returns the number of stale baseline entries listed. With ``--diff``
     the report is the diff alone (as ruff's), and stale entries go to stderr in the machine
     formats, whose output must stay one parseable document."""
@@ -519,10 +610,14 @@ def _report(args: argparse.Namespace, first: _Pass, report: _Pass, findings: lis
         for diff in first.diffs:
             out.write(diff)
         return stale
+    if streamed:  # the findings are out already
+        if args.statistics:
+            statistics(findings, out)
+        return stale
     if args.statistics:
         write_with_statistics(findings, args.format, out)
     else:
-        write(findings, args.format, out)
+        write(findings, args.format, out, colour=colour)
     return stale
 
 

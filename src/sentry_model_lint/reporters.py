@@ -81,13 +81,25 @@ def escape_controls(text: str) -> str:
     return _CONTROLS.sub(_escape_control, text)
 
 
-def write(findings: Sequence[Finding], fmt: str, out: TextIO) -> None:
-    {"text": _text, "json": _json, "sarif": _sarif, "github": _github}[fmt](findings, out)
+def write(findings: Sequence[Finding], fmt: str, out: TextIO, colour: bool = False) -> None:
+    if fmt == "text":
+        _text(findings, out, colour)
+    else:
+        {"json": _json, "sarif": _sarif, "github": _github}[fmt](findings, out)
 
 
-def _text(findings: Sequence[Finding], out: TextIO) -> None:
+#: ANSI styles of the coloured text report
+_BOLD, _RED, _CYAN, _DIM, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[2m", "\033[0m"
+
+
+def _text(findings: Sequence[Finding], out: TextIO, colour: bool = False) -> None:
     for f in findings:
-        out.write(escape_controls(f"{f.path}:{f.line}:{f.column}: {f.code} {MARKERS[f.fix]}{f.message}") + "\n")
+        if colour:  # the escaped text is coloured: a checkout still cannot send its own escapes
+            place = f"{_BOLD}{escape_controls(f.path)}{_RESET}{_DIM}:{f.line}:{f.column}:{_RESET}"
+            marker = f"{_CYAN}{MARKERS[f.fix]}{_RESET}" if f.fix else ""
+            out.write(f"{place} {_BOLD}{_RED}{f.code}{_RESET} {marker}{escape_controls(f.message)}\n")
+        else:
+            out.write(escape_controls(f"{f.path}:{f.line}:{f.column}: {f.code} {MARKERS[f.fix]}{f.message}") + "\n")
 
 
 def fix_summary(findings: Sequence[Finding]) -> str | None:
