@@ -288,3 +288,69 @@ def test_an_edit_that_keeps_a_targets_silo_relints_only_the_edited_file(
     assert linted == ["organization.py"]  # apitoken.py and project.py point at it: not linted again
     monkeypatch.undo()
     assert incremental == _check(tree, capsys, "--no-cache")
+
+
+# --- a cold run spread over processes --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_baseline", [False, True])
+def test_a_cold_run_over_processes_equals_one_process(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, with_baseline: bool
+) -> None:
+    monkeypatch.setattr(cli, "PROBE", 4)  # the example repository is small: spread it after 4 files
+    if with_baseline:
+        cli.main(["baseline", "--quiet", str(tree)])
+        (tree / "src/sentry/models/organization.py").write_text(
+            (tree / "src/sentry/models/organization.py").read_text().replace("default=timezone.now()", "default=timezone.now")
+        )
+        capsys.readouterr()
+    other = tmp_path / "other"
+    shutil.copytree(tree, other, ignore=shutil.ignore_patterns(".sentry_model_lint_cache"))
+    shutil.rmtree(tree / ".sentry_model_lint_cache", ignore_errors=True)
+    args = ["check", "--exit-zero", "--quiet", "--show-stale-baseline", "--select", "SML"]
+    spread = cli.main([*args, "-j", "2", str(tree)]), capsys.readouterr()
+    alone = cli.main([*args, "-j", "1", str(other)]), capsys.readouterr()
+    assert spread[0] == alone[0]
+    assert spread[1].out.replace(str(tree), "X") == alone[1].out.replace(str(other), "X")
+    if with_baseline:  # every finding is baselined; the one fixed since is a stale entry
+        assert spread[1].out.splitlines() == [
+            "src/sentry/models/organization.py: stale baseline entry SML136 Organization.date_added"
+        ]
+    else:
+        assert spread[1].out.count("\n") > 5
+    # the workers wrote what they learnt: a second run finds every file in the cache
+    before = cli._CACHE_MISSES[0]
+    assert cli.main([*args, "-j", "2", str(tree)]) == 0
+    assert cli._CACHE_MISSES[0] == before
+    assert capsys.readouterr().out.replace(str(tree), "X") == alone[1].out.replace(str(other), "X")
+
+
+# --- the project scan kept between runs ----------------------------------------------------------------
+
+
+def test_a_kept_scan_stands_while_its_folders_hold_the_same_files(tree: Path) -> None:
+    from sentry_model_lint.paths import ProjectFiles, _scan
+
+    root = str(tree)
+    kept = _scan(root).to_json()
+    models = tree / SENTRY / "models"
+    assert ProjectFiles.from_json(root, kept) is not None
+    # an editor saving through a new file and a rename: the folder's mtime changes, its files do not
+    organization = models / "organization.py"
+    (models / ".organization.py.tmp").write_text(organization.read_text() + "# saved\n")
+    os.replace(models / ".organization.py.tmp", organization)
+    _touch(models)
+    again = ProjectFiles.from_json(root, kept)
+    assert again is not None and again.model_modules == _scan(root).model_modules
+    # a new model module, a removed migration, a new folder: walk again
+    (models / "gadget.py").write_text("")
+    assert ProjectFiles.from_json(root, kept) is None
+    (models / "gadget.py").unlink()
+    kept = _scan(root).to_json()
+    (tree / SENTRY / "migrations/1127_team_org_status_index.py").unlink()
+    assert ProjectFiles.from_json(root, kept) is None
+    kept = _scan(root).to_json()
+    (models / "more").mkdir()
+    assert ProjectFiles.from_json(root, kept) is None
+    assert ProjectFiles.from_json(root, {"folders": {"": "x"}}) is None  # not a scan
+    assert ProjectFiles.from_json(root, {"folders": {"../..": 1}}) is None

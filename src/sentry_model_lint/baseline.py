@@ -106,6 +106,13 @@ class Baseline:
             return True
         return False
 
+    def used_keys(self) -> list[Key]:
+        """Every use :meth:`suppresses` took, once per use."""
+        return list(self._used.elements())
+
+    def forget_uses(self) -> None:
+        self._used.clear()
+
     def stale(self, checked: set[str] | None = None, gone: Callable[[str], bool] | None = None) -> list[tuple[Key, int]]:
         """Entries (with their unused count) that matched nothing in this run; ``checked`` limits
         the answer to the files this run looked at, plus those ``gone`` says no longer exist."""

@@ -30,7 +30,7 @@ from sentry_model_lint.discover import Walker, exclusion_spec
 from sentry_model_lint.files import write_atomically
 from sentry_model_lint.history import HistoryError, git_folder, new_work
 from sentry_model_lint.noqa import filter_violations
-from sentry_model_lint.paths import classify, find_root, forget_scans
+from sentry_model_lint.paths import FileKind, classify, find_root, forget_scans
 from sentry_model_lint.reporters import (
     FORMATS,
     SYNTAX_ERROR,
@@ -99,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="colour the text report (auto: on a terminal, unless NO_COLOR is set)",
     )
     check.add_argument("--show-fixes", action="store_true", help="with --fix, list what was fixed, per file and code")
+    check.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes for a run that finds little in the cache (default: the CPUs, up to 4; 1: one process)",
+    )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
     check.add_argument("--diff", action="store_true", help="print the fixes as a diff instead of writing them")
@@ -477,6 +485,8 @@ def _check_files(
 
 def run_check(args: argparse.Namespace) -> int:
     _reset_indexes()
+    _REMOTE_BROKEN.clear()
+    _REMOTE_WARNINGS.clear()
     run = Run(_overrides(args), baseline_path="" if args.no_baseline else args.baseline)
     started = time.monotonic()
     paths, missing = _gather(run, args.paths)
@@ -527,7 +537,8 @@ def _run_passes(
     fix: the pass after it reports)."""
     colour = _colour(args, out)
     unreadable = [
-        Finding(folder, 1, 1, SYNTAX_ERROR, f"cannot read folder: {why}", root=find_root(folder)) for folder, why in run.unreadable
+        Finding(folder, 1, 1, SYNTAX_ERROR, f"cannot read folder: {why}", root=find_root(folder))
+        for folder, why in run.unreadable
     ]
 
     def stream(found: list[Finding]) -> None:
@@ -538,7 +549,10 @@ def _run_passes(
     if streaming and unreadable:
         stream(unreadable)
     fixing = args.fix or args.diff
-    first = _check_files(run, all_files, args, fixing=fixing, stream=stream if streaming and not fixing else None)
+    if fixing:
+        first = _check_files(run, all_files, args, fixing=True)
+    else:
+        first = _check_adaptively(run, all_files, args, stream if streaming else None)
     report = first
     streamed = streaming and not fixing
     if first.written:
@@ -557,6 +571,166 @@ def _run_passes(
     if args.show_fixes:
         _show_fixes(first, args)
     return first, findings, stale
+
+
+#: files checked in one process before a run decides whether to spread the rest over processes
+PROBE = 200
+#: the run being spread over processes, as the forked workers inherit it
+_SHARED: tuple[Run, list[tuple[str, str, str | None]], argparse.Namespace] | None = None
+#: what the workers' project indexes could not read or follow, for the warnings at the end
+_REMOTE_BROKEN: dict[str, str] = {}
+_REMOTE_WARNINGS: list[tuple[str, int, str]] = []
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    if args.jobs and args.jobs > 0:
+        return int(args.jobs)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _check_adaptively(
+    run: Run,
+    all_files: list[tuple[str, str, str | None]],
+    args: argparse.Namespace,
+    stream: Callable[[list[Finding]], None] | None,
+) -> _Pass:
+    """Check the first files in this process; when most of them missed the results cache (a cold
+    run) and there are enough left, spread the rest over processes (forked, so they share what
+    this one read), each taking whole apps' migrations so that an app is replayed once. A warm
+    run, or a small one, stays in one process. Findings come out in file order either way."""
+    jobs = _jobs(args)
+    head = all_files[:PROBE]
+    before = _CACHE_MISSES[0]
+    done = _check_files(run, head, args, fixing=False, stream=stream)
+    rest = all_files[PROBE:]
+    cold = _CACHE_MISSES[0] - before > len(head) // 2
+    if jobs < 2 or len(rest) < PROBE or not cold or not _can_fork():
+        more = _check_files(run, rest, args, fixing=False, stream=stream)
+        _merge(done, more)
+        return done
+    import multiprocessing
+
+    global _SHARED
+    flush_workspaces()  # the workers start from what this process learnt
+    _SHARED = (run, rest, args)
+    chunks = _chunks(rest, jobs)
+    try:
+        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
+            parts = list(pool.imap(_check_chunk, chunks))  # in order: the output is the same every run
+    except Exception as exc:  # a worker that died: check the rest here
+        print(
+            f"sentry-model-lint: warning: the parallel check failed ({type(exc).__name__}: {exc}); checking in one process",
+            file=sys.stderr,
+        )
+        parts = None
+    finally:
+        _SHARED = None
+    if parts is None:
+        _merge(done, _check_files(run, rest, args, fixing=False, stream=stream))
+        return done
+    found: list[Finding] = []
+    for part in parts:
+        findings, internal, uses, broken, warnings = part
+        run.internal.extend(internal)
+        for path, (keys, checked, root) in uses.items():
+            baseline = done.baselines.get(path) or _baseline_at(run, root)
+            if baseline is not None:
+                done.baselines.setdefault(path, baseline)
+                for key in keys:
+                    baseline.suppresses(key)
+                done.checked.setdefault(path, set()).update(checked)
+                done.roots.setdefault(path, root)
+        _REMOTE_BROKEN.update(broken)
+        _REMOTE_WARNINGS.extend(warnings)
+        found.extend(findings)
+    # in the order of the files, as one process would have reported them
+    position = {path: number for number, (path, _absolute, _root) in enumerate(rest)}
+    found.sort(key=lambda f: position.get(f.path, len(position)))
+    done.findings.extend(found)
+    if stream is not None and found:
+        stream(found)
+    return done
+
+
+def _baseline_at(run: Run, root: str | None) -> Baseline | None:
+    return run.workspace_for(root).baseline
+
+
+def _merge(done: _Pass, more: _Pass) -> None:
+    done.findings.extend(more.findings)
+    for path, baseline in more.baselines.items():
+        done.baselines.setdefault(path, baseline)
+    for path, checked in more.checked.items():
+        done.checked.setdefault(path, set()).update(checked)
+    for path, root in more.roots.items():
+        done.roots.setdefault(path, root)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _chunks(files: list[tuple[str, str, str | None]], jobs: int) -> list[list[int]]:
+    """Indexes into ``files``, in ``jobs`` groups of about the same size in bytes, each holding
+    whole groups: the migrations of one app (and the migration tests, with the largest app),
+    or one top folder."""
+    groups: dict[str, list[int]] = {}
+    for number, (_path, absolute, root) in enumerate(files):
+        info = classify(absolute, root)
+        if info.kind is FileKind.MIGRATION:
+            key = "app:" + (info.app_folder or "")
+        elif info.kind is FileKind.TEST:
+            key = "app:sentry"
+        else:
+            rel = relpath_for(absolute, root, absolute)
+            key = "/".join(rel.split("/")[:3])
+        groups.setdefault(key, []).append(number)
+
+    def size(number: int) -> int:
+        try:
+            return os.path.getsize(files[number][1])
+        except OSError:
+            return 0
+
+    weights = {key: sum(size(n) for n in numbers) for key, numbers in groups.items()}
+    bins: list[list[int]] = [[] for _ in range(jobs)]
+    loads = [0] * jobs
+    for key in sorted(groups, key=lambda k: -weights[k]):
+        target = loads.index(min(loads))
+        bins[target].extend(groups[key])
+        loads[target] += weights[key]
+    return [sorted(b) for b in bins if b]
+
+
+def _check_chunk(
+    numbers: list[int],
+) -> tuple[
+    list[Finding], list[str], dict[str, tuple[list[Key], set[str], str | None]], dict[str, str], list[tuple[str, int, str]]
+]:
+    """In a worker: check some of the shared files, write what it learnt to the caches, and
+    return the findings, the internal errors, the baseline keys it used and the index warnings."""
+    assert _SHARED is not None
+    run, files, args = _SHARED
+    run.internal.clear()  # the parent's, inherited
+    for workspace in run.workspaces.values():
+        if "baseline" in workspace.__dict__ and workspace.baseline is not None:
+            workspace.baseline.forget_uses()  # only this worker's uses go back
+    quiet = argparse.Namespace(**{**vars(args), "quiet": True})
+    done = _check_files(run, [files[n] for n in numbers], quiet, fixing=False)
+    uses: dict[str, tuple[list[Key], set[str], str | None]] = {}
+    for path, baseline in done.baselines.items():
+        keys = list(baseline.used_keys())
+        uses[path] = (keys, done.checked.get(path, set()), done.roots.get(path))
+    flush_workspaces()
+    broken: dict[str, str] = {}
+    warnings: list[tuple[str, int, str]] = []
+    project = sys.modules.get("sentry_model_lint.project")
+    for index in project.open_indexes() if project is not None else ():
+        broken.update(index.broken)
+        warnings.extend(index.warnings)
+    return done.findings, list(run.internal), uses, broken, warnings
 
 
 def _colour(args: argparse.Namespace, out: TextIO) -> bool:
@@ -640,6 +814,10 @@ def _reset_indexes() -> None:
         history.forget()  # commits may have been made since the last run in this process
 
 
+#: files linted because the results cache had nothing that still held (a cold run counts them all)
+_CACHE_MISSES = [0]
+
+
 def _lint_cached(run: Run, path: str, rel: str, root: str | None, config: Config, use_cached: bool) -> FileResult:
     """The file's result, from the root's results cache when nothing it read has changed."""
     workspace = run.workspace_for(root)
@@ -662,6 +840,7 @@ def _lint_cached(run: Run, path: str, rel: str, root: str | None, config: Config
     def lint() -> list[Violation] | None:
         from sentry_model_lint.engine import lint_file
 
+        _CACHE_MISSES[0] += 1
         result = lint_file(path, config)
         results.append(result)
         return result.violations if result.error is None and not result.internal_errors else None
@@ -675,8 +854,9 @@ def _warn_about_broken_files() -> None:
     if project is None:
         return  # no index was built in this run
     seen = set()
-    for index in project.open_indexes():
-        for path, message in sorted(index.broken.items()):
+    tables = [index.broken for index in project.open_indexes()] + [_REMOTE_BROKEN]
+    for broken in tables:
+        for path, message in sorted(broken.items()):
             if path not in seen:
                 seen.add(path)
                 print(
@@ -691,8 +871,8 @@ def _warn_about_unfollowed_migrations() -> None:
     if project is None:
         return
     seen = set()
-    for index in project.open_indexes():
-        for path, line, message in sorted(index.warnings):
+    for warnings in [index.warnings for index in project.open_indexes()] + [_REMOTE_WARNINGS]:
+        for path, line, message in sorted(warnings):
             if path not in seen:
                 seen.add(path)
                 shown = os.path.relpath(path)

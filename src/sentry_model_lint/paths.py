@@ -12,9 +12,11 @@ import fnmatch
 import functools
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from stat import S_ISDIR
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
 
@@ -188,6 +190,66 @@ class ProjectFiles:
     model_modules: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)  # migration tests
     modules: dict[str, str] = field(default_factory=dict)  # dotted module name -> file
+    #: every folder the walk listed (relative, posix) -> its mtime then: a file added, removed or
+    #: renamed in one changes it, so the scan can be reused while they all hold
+    folders: dict[str, int] = field(default_factory=dict)
+    reused: bool = False  # read back from an earlier run's scan, not walked
+    #: a folder changed within the last two seconds of the walk, within the clock's reach: the
+    #: listing may predate its mtime, so the scan is not kept
+    racy: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        rel = self._rel
+        return {
+            "folders": self.folders,
+            "migrations": {app: [rel(p) for p in ps] for app, ps in self.migrations.items()},
+            "model_modules": [rel(p) for p in self.model_modules],
+            "tests": [rel(p) for p in self.tests],
+            "modules": {m: rel(p) for m, p in self.modules.items()},
+        }
+
+    def _rel(self, path: str) -> str:
+        return path[len(self.root) + 1 :] if path.startswith(self.root + os.sep) else os.path.relpath(path, self.root)
+
+    @classmethod
+    def from_json(cls, root: str, data: object) -> ProjectFiles | None:
+        """The scan kept by :meth:`to_json`, when every folder it listed still has the same mtime
+        (None otherwise, or when the data is not a scan: walk again)."""
+        try:
+            assert isinstance(data, dict)
+            folders = data["folders"]
+            assert isinstance(folders, dict) and folders
+            changed = {}
+            for rel, mtime in folders.items():
+                assert isinstance(rel, str) and not os.path.isabs(rel) and ".." not in rel.split("/")
+                st = os.lstat(os.path.join(root, rel) if rel else root)
+                if not S_ISDIR(st.st_mode):
+                    return None
+                if st.st_mtime_ns != mtime:
+                    changed[rel] = st.st_mtime_ns
+
+            def absolute(rel: object) -> str:
+                assert isinstance(rel, str) and not os.path.isabs(rel) and ".." not in rel.split("/")
+                return os.path.join(root, rel)
+
+            kept = cls(
+                root,
+                migrations={str(app): [absolute(p) for p in ps] for app, ps in data["migrations"].items()},
+                model_modules=[absolute(p) for p in data["model_modules"]],
+                tests=[absolute(p) for p in data["tests"]],
+                modules={str(m): absolute(p) for m, p in data["modules"].items()},
+                folders=dict(folders),
+                reused=True,
+            )
+            if len(changed) > 20 or not all(_same_listing(root, rel, kept) for rel in changed):
+                return None  # walk again
+            if changed:
+                kept.folders.update(changed)
+                kept.reused = False  # keep the new mtimes
+                kept.racy = any(m > time.time_ns() - 2_000_000_000 for m in changed.values())
+            return kept
+        except (AssertionError, KeyError, TypeError, AttributeError, OSError):
+            return None
 
 
 _SCANS: dict[str, ProjectFiles] = {}
@@ -198,14 +260,16 @@ def forget_scans() -> None:
     _SCANS.clear()
 
 
-def scan_project(root: str) -> ProjectFiles:
+def scan_project(root: str, kept: object = None) -> ProjectFiles:
     """Walk ``root`` (the folders of :data:`SCAN_SKIPPED_DIRS` skipped; links that leave the
     root not followed) and sort its Python files into what the project index reads. One walk
-    per root and process, until :func:`forget_scans`."""
+    per root and process, until :func:`forget_scans`; ``kept``, a scan an earlier run kept
+    (:meth:`ProjectFiles.to_json`), replaces the walk while its folders are unchanged."""
     root = os.path.abspath(root)
     files = _SCANS.get(root)
     if files is None:
-        files = _SCANS[root] = _scan(root)
+        files = ProjectFiles.from_json(root, kept) if kept is not None else None
+        files = _SCANS[root] = files or _scan(root)
     return files
 
 
@@ -215,34 +279,70 @@ _SCAN_SKIPPED = re.compile("|".join(fnmatch.translate(p) for p in SCAN_SKIPPED_D
 
 def _scan(root: str) -> ProjectFiles:
     files = ProjectFiles(root)
+    started = time.time_ns()
     skipped = _SCAN_SKIPPED.match
     # links to files are kept when they resolve below the root as given (not resolved itself);
     # every ``.py`` entry counts, regular or not: reading one that is not reports it as broken
     for parts, subfolders, entries in walk_python_files(root, links_inside=root, regular_only=False):
         subfolders[:] = [d for d in subfolders if not skipped(d.name)]
-        in_tests = "tests" in parts
-        in_migrations = bool(parts) and parts[-1] == "migrations"
-        in_models = "models" in parts
-        package = _module_prefix(parts)
-        for entry in entries:
-            name = entry.name
-            path = entry.path
-            if in_tests:
-                if "migrations" in parts[parts.index("tests") + 1 :] and name != "__init__.py":
-                    files.tests.append(path)
-                continue
-            if package is not None:
-                stem = name[:-3]
-                module = package if stem == "__init__" else (f"{package}.{stem}" if package else stem)
-                if module:
-                    files.modules.setdefault(module, path)
-            if in_migrations:
-                if name != "__init__.py" and len(parts) >= 2:
-                    files.migrations.setdefault(parts[-2], []).append(path)
-                continue
-            if name == "models.py" or in_models:
-                files.model_modules.append(path)
+        try:
+            mtime = files.folders["/".join(parts)] = os.lstat(os.path.join(root, *parts)).st_mtime_ns
+        except OSError:
+            files.racy = True
+        else:
+            files.racy = files.racy or mtime > started - 2_000_000_000
+        _sort_into(files, parts, entries)
     return files
+
+
+def _sort_into(files: ProjectFiles, parts: tuple[str, ...], entries: list[os.DirEntry[str]]) -> None:
+    """Record the ``.py`` files of one folder (``parts`` below the root) that the index reads."""
+    in_tests = "tests" in parts
+    in_migrations = bool(parts) and parts[-1] == "migrations"
+    in_models = "models" in parts
+    package = _module_prefix(parts)
+    for entry in entries:
+        name = entry.name
+        path = entry.path
+        if in_tests:
+            if "migrations" in parts[parts.index("tests") + 1 :] and name != "__init__.py":
+                files.tests.append(path)
+            continue
+        if package is not None:
+            stem = name[:-3]
+            module = package if stem == "__init__" else (f"{package}.{stem}" if package else stem)
+            if module:
+                files.modules.setdefault(module, path)
+        if in_migrations:
+            if name != "__init__.py" and len(parts) >= 2:
+                files.migrations.setdefault(parts[-2], []).append(path)
+            continue
+        if name == "models.py" or in_models:
+            files.model_modules.append(path)
+
+
+def _recorded(files: ProjectFiles) -> set[str]:
+    return {*files.tests, *files.model_modules, *files.modules.values(), *(p for ps in files.migrations.values() for p in ps)}
+
+
+def _same_listing(root: str, rel: str, known: ProjectFiles) -> bool:
+    """Whether a folder whose mtime changed still holds what the scan recorded of it: the same
+    subfolders and the same files the index reads (an editor that saves through a new file and
+    a rename changes the mtime alone)."""
+    folder = os.path.join(root, rel) if rel else root
+    parts = tuple(rel.split("/")) if rel else ()
+    for _, subfolders, entries in walk_python_files(folder, links_inside=root, regular_only=False):
+        names = {d.name for d in subfolders if not _SCAN_SKIPPED.match(d.name)}
+        subfolders[:] = []
+        prefix = rel + "/" if rel else ""
+        children = {r[len(prefix) :] for r in known.folders if r.startswith(prefix) and r != rel and "/" not in r[len(prefix) :]}
+        if names != children:
+            return False
+        fresh = ProjectFiles(root)
+        _sort_into(fresh, parts, entries)
+        here = {p for p in _recorded(known) if os.path.dirname(p) == folder}
+        return _recorded(fresh) == here
+    return False
 
 
 def walk_python_files(

@@ -344,7 +344,11 @@ class ProjectIndex:
     # --- files ------------------------------------------------------------------------------------
     @cached_property
     def _scan(self) -> tuple[dict[str, list[str]], list[str], list[str], dict[str, str]]:
-        files = scan_project(self.root)
+        # an earlier run's scan stands while every folder it listed is unchanged (the editor:
+        # a stat per folder instead of a walk of the tree)
+        files = scan_project(self.root, self.cache.get_blob("scan"))
+        if not files.reused and not files.racy:
+            self.cache.put_blob("scan", files.to_json())
         return files.migrations, files.model_modules, files.tests, files.modules
 
     def facts_of(self, path: str) -> ModuleFacts | None:
