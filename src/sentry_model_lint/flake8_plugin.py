@@ -86,6 +86,23 @@ def _baseline_for(workspace: Workspace) -> Baseline | None:
         return None
 
 
+def _check_selectors(options: Any) -> None:
+    """Warn (flake8 accepts any code) about an ``SML`` selector that selects none of the rules."""
+    selectors: list[str] = []
+    for name in ("select", "extend_select", "ignore", "extend_ignore"):
+        value = getattr(options, name, None)
+        if isinstance(value, (list, tuple)):
+            selectors += [v.strip().upper() for v in value if isinstance(v, str) and v.strip().upper().startswith("SML")]
+    if not selectors:
+        return
+    from sentry_model_lint.rules.base import REGISTRY, all_rules
+
+    all_rules()
+    for selector in selectors:
+        if not any(code.startswith(selector) for code in REGISTRY):
+            _warn_once(f"warning: {selector} matches no sentry-model-lint rule; `sentry-model-lint rules` lists them")
+
+
 def _flag(value: str) -> bool | None:
     text = value.strip().lower()
     if text in ("1", "true", "yes", "on"):
@@ -215,6 +232,7 @@ class Plugin:
         cls.since = (since.strip() or None) if isinstance(since, str) else None
         cls.options = options
         cls.selection = None
+        _check_selectors(options)
         cls.overrides = {}
         baseline = getattr(options, "sml_baseline", None)
         if isinstance(baseline, str) and baseline.strip():
