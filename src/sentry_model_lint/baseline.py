@@ -36,6 +36,12 @@ def configured_path(root: str, configured: str) -> str:
     return path
 
 
+def baseline_location(root: str, configured: str | None) -> str:
+    """Where the baseline of ``root`` lives: the configured file (confined to the root, see
+    :func:`configured_path`), else :data:`DEFAULT_NAME` at the root."""
+    return configured_path(root, configured or DEFAULT_NAME)
+
+
 def check_inside(root: str, path: str, shown: str | None = None) -> None:
     """ConfigError unless ``path`` (symlinks resolved) lies inside ``root``."""
     real_root = os.path.realpath(root)

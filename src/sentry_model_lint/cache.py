@@ -174,10 +174,11 @@ class FactsCache:
         return os.path.join(self.dir, hashlib.sha1(f"{self.salt}\0{folder}".encode()).hexdigest() + ".json")
 
     def _on_disk(self, folder: str) -> dict[str, Any]:
-        """The entries another process wrote to the pack of ``folder`` since this one read it."""
+        """The entries of the pack of ``folder`` as they are on disk now ({} when it is missing,
+        corrupt or not this project's; when writing, what other processes added since)."""
         try:
             data = json.loads(_read_text(self._pack_path(folder)))
-        except (OSError, ValueError, RecursionError):
+        except (OSError, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             return {}
         if isinstance(data, dict) and data.get("folder") == folder and data.get("salt") == self.salt:
             entries = data.get("entries")
@@ -188,18 +189,8 @@ class FactsCache:
     def _pack(self, folder: str) -> dict[str, Any]:
         pack = self._packs.get(folder)
         if pack is None:
-            pack = {}
-            try:
-                if not self._trusted():
-                    raise OSError("not a cache folder this linter made here")
-                data = json.loads(_read_text(self._pack_path(folder)))
-                if isinstance(data, dict) and data.get("folder") == folder and data.get("salt") == self.salt:
-                    entries = data.get("entries")
-                    if isinstance(entries, dict):
-                        pack = entries
-            except (OSError, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-                pass
-            self._packs[folder] = pack
+            # a cache folder this linter did not make here is never read
+            pack = self._packs[folder] = self._on_disk(folder) if self._trusted() else {}
         return pack
 
     def get(self, rel: str, stat: os.stat_result, read_bytes: Any) -> ModuleFacts | None:

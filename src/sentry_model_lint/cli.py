@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn, TextIO
 
 from sentry_model_lint import __version__
-from sentry_model_lint.baseline import DEFAULT_NAME, Baseline, Key, configured_path, key_of
+from sentry_model_lint.baseline import DEFAULT_NAME, Baseline, Key, baseline_location, key_of
 from sentry_model_lint.cache import file_stamp
 from sentry_model_lint.capabilities import forget as forget_capabilities
 from sentry_model_lint.config import Config, ConfigError, load_for_root, parse_codes
@@ -50,7 +50,6 @@ from sentry_model_lint.workspace import forget as forget_workspaces
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 #: a run over more files than this replays each app whole (see Run.file_count)
 RESUME_LIMIT = 50
-DEFAULT_BASELINE = DEFAULT_NAME
 
 
 class UsageError(Exception):
@@ -126,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument(
         "--output",
         metavar="FILE",
-        help=f"where to write it (default: the configured baseline, else {DEFAULT_BASELINE} at the project root)",
+        help=f"where to write it (default: the configured baseline, else {DEFAULT_NAME} at the project root)",
     )
     growth = base.add_mutually_exclusive_group()
     growth.add_argument(
@@ -633,7 +632,7 @@ def _check_adaptively(
         findings, internal, uses, broken, warnings = part
         run.internal.extend(internal)
         for path, (keys, checked, root) in uses.items():
-            baseline = done.baselines.get(path) or _baseline_at(run, root)
+            baseline = done.baselines.get(path) or run.workspace_for(root).baseline
             if baseline is not None:
                 done.baselines.setdefault(path, baseline)
                 for key in keys:
@@ -650,10 +649,6 @@ def _check_adaptively(
     if stream is not None and found:
         stream(found)
     return done
-
-
-def _baseline_at(run: Run, root: str | None) -> Baseline | None:
-    return run.workspace_for(root).baseline
 
 
 def _merge(done: _Pass, more: _Pass) -> None:
@@ -919,9 +914,7 @@ def _baseline_target(args: argparse.Namespace, config: Config, root: str | None)
     output: str | None = args.output
     if output:
         return os.path.abspath(output)
-    if config.baseline and root is not None:
-        return configured_path(root, config.baseline)
-    return os.path.join(root or os.getcwd(), DEFAULT_BASELINE)
+    return baseline_location(root or os.getcwd(), config.baseline)
 
 
 def _record(target: str, found: Counter[Key], checked: set[str], root: str | None, args: argparse.Namespace, run: Run) -> int:
@@ -972,9 +965,9 @@ def _how_used(target: str, root: str | None, run: Run) -> str:
         config = run.config_for(root)
         if config.baseline and os.path.abspath(os.path.join(root, config.baseline)) == target:
             return f"`check` and the flake8 plugin apply it: it is configured as `baseline = {config.baseline!r}`"
-        if not config.baseline and target == os.path.join(root, DEFAULT_BASELINE):
+        if not config.baseline and target == os.path.join(root, DEFAULT_NAME):
             return (
-                f"`check` and the flake8 plugin apply it from now on ({DEFAULT_BASELINE} at the project root is found "
+                f"`check` and the flake8 plugin apply it from now on ({DEFAULT_NAME} at the project root is found "
                 "without configuration): only new findings are reported; commit the file"
             )
     return f'`check --baseline {escape_controls(target)}` applies it; or set `baseline = "..."` under [tool.sentry-model-lint]'

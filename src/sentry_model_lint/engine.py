@@ -36,13 +36,18 @@ FAMILIES_BY_KIND: dict[FileKind, frozenset[Family]] = {
 
 def project_for(info: FileInfo, config: Config) -> ProjectIndex | None:
     """The shared index of the file's project, or None (index off, or no project root)."""
-    if not config.project_index or info.root is None or info.kind is FileKind.EXCLUDED:
+    return None if info.kind is FileKind.EXCLUDED else index_at(info.root, config)
+
+
+def index_at(root: str | None, config: Config) -> ProjectIndex | None:
+    """The shared index of the project at ``root``, or None (index off, or no project root)."""
+    if not config.project_index or root is None:
         return None
-    if info.root in (os.path.abspath(os.sep), os.path.expanduser("~")):
+    if root in (os.path.abspath(os.sep), os.path.expanduser("~")):
         return None  # a marker at the top of the filesystem or in $HOME is not a project
     from sentry_model_lint.project import index_for
 
-    return index_for(info.root, config, config.use_cache)
+    return index_for(root, config, config.use_cache)
 
 
 def capabilities_for(info: FileInfo, config: Config) -> Capabilities:

@@ -185,6 +185,7 @@ class Plugin:
 
     #: ``--sml-baseline``, ``--sml-project-index``, ``--sml-cache`` (also in setup.cfg's [flake8])
     overrides: dict[str, Any] = {}  # noqa: RUF012 - set once by parse_options
+    baseline_path: str | None = None  # "" with --sml-baseline=none
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
@@ -234,9 +235,13 @@ class Plugin:
         cls.selection = None
         _check_selectors(options)
         cls.overrides = {}
+        cls.baseline_path = None
         baseline = getattr(options, "sml_baseline", None)
         if isinstance(baseline, str) and baseline.strip():
-            cls.overrides["baseline"] = baseline.strip()
+            if baseline.strip().lower() == "none":
+                cls.baseline_path = ""  # no baseline at all
+            else:
+                cls.overrides["baseline"] = baseline.strip()
         for option, key in (("sml_project_index", "project_index"), ("sml_cache", "use_cache")):
             value = getattr(options, option, None)
             if isinstance(value, str) and value.strip():
@@ -261,18 +266,11 @@ class Plugin:
             config = config.with_options(large_tables=self.large_tables)
         if self.since:
             config = config.with_options(since=self.since)
-        baseline_path = None
         if self.overrides:
-            changes = dict(self.overrides)
-            chosen = changes.pop("baseline", None)
-            if chosen is not None and info.root is not None:
-                baseline_path = "" if chosen.lower() == "none" else None
-                if baseline_path is None:
-                    changes["baseline"] = chosen
-            config = config.with_options(**changes) if changes else config
+            config = config.with_options(**self.overrides)
         if config.since and info.kind is FileKind.MIGRATION:
             config = _resolve_since(info.root, self.filename, config)
-        workspace = workspace_for(info.root, config, "flake8", self.selection_key, baseline_path=baseline_path)
+        workspace = workspace_for(info.root, config, "flake8", self.selection_key, baseline_path=self.baseline_path)
         baseline = _baseline_for(workspace)
         rel = os.path.relpath(os.path.abspath(self.filename), info.root).replace(os.sep, "/") if info.root else ""
         for violation in self._violations(self.tree, info, workspace, rel):

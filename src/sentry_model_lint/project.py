@@ -185,18 +185,19 @@ class ProjectIndex:
         self.cache = FactsCache(self.root, salt=salt, enabled=use_cache)
         self.broken: dict[str, str] = {}
         self._facts: dict[str, ModuleFacts | None] = {}
-        self._lookups: dict[str, ClassFact | None] = {}
+        #: dotted name -> the class it names and the groups finding it read
+        self._lookups: dict[str, tuple[ClassFact | None, set[str]]] = {}
         self._histories: dict[str, AppHistory | None] = {}
         #: what the index cannot follow, once per migration: (path, line, message)
         self.warnings: list[tuple[str, int, str]] = []
         self._texts: dict[str, str] = {}
         self._reads: set[str] | None = None
-        self._lookup_reads: dict[str, set[str]] = {}
         self._group_stamps: dict[str, str] = {}
         self._file_stamps: dict[str, str] = {}
         self._rels: dict[str, str] = {}
         self._values_now: dict[str, tuple[object, set[str], str]] = {}
-        self._entries: dict[str, tuple[ModuleFacts, list[ModelEntry], set[str]]] = {}
+        #: (path, id of its facts) -> the module's models and the groups working them out read
+        self._entries: dict[tuple[str, int], tuple[tuple[ModuleFacts, list[ModelEntry]], set[str]]] = {}
         self._value_memo: dict[str, Any] | None = None
         self._value_memo_dirty = False
         #: start an app's replay from its checkpoint when it applies (an editor's run over one
@@ -421,20 +422,26 @@ class ProjectIndex:
         found: ClassFact | None = self._derived("cls:" + qualname, lambda: self._lookup(qualname, 0))
         return found
 
+    def _remembered(self, memo: dict[Any, tuple[Any, set[str]]], key: object, compute: Callable[[], Any], pending: Any) -> Any:
+        """``compute()`` once per ``key``, with the groups it read; a later use notes those
+        groups again, so a cached result depends on them whichever lint asked first. While it
+        runs, the key answers ``pending`` (a cycle of re-exports ends there)."""
+        known = memo.get(key)
+        if known is not None:
+            self._note(*known[1])
+            return known[0]
+        memo[key] = (pending, set())
+        with self.recording() as reads:
+            value = compute()
+        memo[key] = (value, reads)
+        return value
+
     def _lookup(self, dotted: str, depth: int) -> ClassFact | None:
         """A class by dotted name, following re-exports and star imports; each name is looked
-        up once, and a later use notes the groups the first one read."""
-        if dotted in self._lookups:
-            self._note(*self._lookup_reads.get(dotted, ()))
-            return self._lookups[dotted]
-        if depth > 12:
+        up once."""
+        if depth > 12 and dotted not in self._lookups:
             return None
-        self._lookups[dotted] = None  # guards re-export cycles
-        self._lookup_reads[dotted] = set()
-        with self.recording() as reads:
-            found = self._find_class(dotted, depth)
-        self._lookups[dotted] = found
-        self._lookup_reads[dotted] = reads
+        found: ClassFact | None = self._remembered(self._lookups, dotted, lambda: self._find_class(dotted, depth), None)
         return found
 
     def _find_class(self, dotted: str, depth: int) -> ClassFact | None:
@@ -590,18 +597,17 @@ class ProjectIndex:
     def model_entries(self, path: str, facts: ModuleFacts) -> list[ModelEntry]:
         """The models a module defines, worked out once per module and facts (every project
         rule asks); a later call notes the groups the first one read."""
-        known = self._entries.get(path)
-        if known is not None and known[0] is facts:
-            self._note(*known[2])
-            return known[1]
-        with self.recording() as reads:
+
+        def compute() -> tuple[ModuleFacts, list[ModelEntry]]:
             hierarchy = Hierarchy(facts.classes, self)
             out = []
             for info in hierarchy.models():
                 cls = info.cls
                 out.append(ModelEntry(path, facts, cls, info, model_app_label(cls, facts.info.module), silo_of(cls)))
-        self._entries[path] = (facts, out, reads)
-        return out
+            return facts, out  # the facts stay alive with their key's id
+
+        known: tuple[ModuleFacts, list[ModelEntry]] = self._remembered(self._entries, (path, id(facts)), compute, (facts, []))
+        return known[1]
 
     def _text(self, path: str) -> str:
         text = self._texts.get(path)

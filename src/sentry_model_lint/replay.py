@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sentry_model_lint.facts import ModuleFacts
 from sentry_model_lint.migration_facts import DATABASE, STATE, TOP, MigrationFact, OperationFact
 from sentry_model_lint.values import CALL, CONST, DICT, LIST, NAME, TUPLE, Value
 from sentry_model_lint.vocab import (
@@ -283,17 +282,10 @@ def _replaces(migration: MigrationFact, label: str) -> list[str]:
     return out
 
 
-def build_history(label: str, files: list[tuple[str, ModuleFacts]], other_apps: dict[str, set[str]]) -> AppHistory:
-    """Graph and replay of one app. ``other_apps`` maps every app label of the project to its
-    migration names, to judge cross-app dependencies."""
-    nodes = {f.info.stem: node_of(f.info.stem, path, f.migration, label) for path, f in files if f.migration is not None}
-    history = graph_of(label, nodes, other_apps)
-    _replay(history)
-    return history
-
-
 def graph_of(label: str, nodes: dict[str, MigrationNode], other_apps: dict[str, set[str]]) -> AppHistory:
-    """The app's graph (aliases, problems, order, leaves), not replayed yet."""
+    """The app's graph (aliases, problems, order, leaves), not replayed yet (see
+    :func:`replay_with_checkpoint` and :func:`resume`). ``other_apps`` maps every app label of
+    the project to its migration names, to judge cross-app dependencies."""
     history = AppHistory(label, nodes)
     for node in nodes.values():
         for replaced in node.replaces:
@@ -526,11 +518,6 @@ def _deletion_action(op: OperationFact) -> str | None:
     return value.ref if value is not None and value.kind == NAME else None
 
 
-def _replay(history: AppHistory) -> None:
-    for name in history.order:
-        _replay_one(history, name)
-
-
 def _replay_one(history: AppHistory, name: str) -> None:
     node = history.nodes[name]
     if not node.operations_known:
@@ -759,4 +746,15 @@ def iter_ops(history: AppHistory) -> Iterator[tuple[MigrationNode, OperationFact
             yield node, op
 
 
-__all__ = ["DATABASE", "AppHistory", "FieldState", "ModelState", "Snapshot", "build_history", "iter_ops"]
+__all__ = [
+    "DATABASE",
+    "AppHistory",
+    "FieldState",
+    "ModelState",
+    "Snapshot",
+    "graph_of",
+    "iter_ops",
+    "node_of",
+    "replay_with_checkpoint",
+    "resume",
+]

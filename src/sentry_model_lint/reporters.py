@@ -46,15 +46,18 @@ class Finding:
     @property
     def fix(self) -> str | None:
         """``"safe"`` (applied by ``--fix``), ``"unsafe"`` (also needs ``--unsafe-fixes``) or None."""
-        rule = get_rule(self.code)
-        if rule is None or rule.fix is Fix.NONE:
-            return None
-        return "safe" if rule.fix is Fix.SAFE else "unsafe"
+        return fix_kind(self.code)
 
     @property
     def fixable(self) -> bool:
         """Fixed by ``--fix`` alone (as ruff counts it)."""
         return self.fix == "safe"
+
+
+def fix_kind(code: str) -> str | None:
+    """The fix the rule ``code`` declares: ``"safe"``, ``"unsafe"`` or None."""
+    rule = get_rule(code)
+    return None if rule is None or rule.fix is Fix.NONE else str(rule.fix.value)
 
 
 #: the marker the text format puts after the code of a finding with a fix
@@ -116,7 +119,12 @@ def fix_summary(findings: Sequence[Finding]) -> str | None:
 
 
 def _json(findings: Sequence[Finding], out: TextIO) -> None:
-    data = [
+    json.dump(_json_rows(findings), out, indent=2)
+    out.write("\n")
+
+
+def _json_rows(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    return [
         {
             "path": f.path,
             "line": f.line,
@@ -130,8 +138,6 @@ def _json(findings: Sequence[Finding], out: TextIO) -> None:
         }
         for f in findings
     ]
-    json.dump(data, out, indent=2)
-    out.write("\n")
 
 
 def _escape_data(text: str) -> str:
@@ -265,15 +271,14 @@ def statistics_rows(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     rows = []
     for code, count in sorted(counts.items()):
         rule = get_rule(code)
-        fix = None if rule is None or rule.fix is Fix.NONE else rule.fix.value
-        rows.append({"code": code, "name": rule.name if rule else "syntax-error", "count": count, "fix": fix})
+        rows.append({"code": code, "name": rule.name if rule else "syntax-error", "count": count, "fix": fix_kind(code)})
     return rows
 
 
 def statistics(findings: Sequence[Finding], out: TextIO) -> None:
     """Counts per code, as text lines (``--statistics`` with the text format)."""
     for row in statistics_rows(findings):
-        marker = MARKERS["safe" if row["fix"] == "safe" else "unsafe" if row["fix"] else None]
+        marker = MARKERS[row["fix"]]
         out.write(f"{row['count']:<5} {row['code']} {marker}{row['name']}\n")
 
 
@@ -282,8 +287,7 @@ def write_with_statistics(findings: Sequence[Finding], fmt: str, out: TextIO) ->
     ...}`` for json (the findings list alone without ``--statistics``); SARIF carries the counts
     in the run's ``properties``; github prints the counts as a ``::notice``."""
     if fmt == "json":
-        data = json.loads(_dump(findings, _json))
-        json.dump({"findings": data, "statistics": statistics_rows(findings)}, out, indent=2)
+        json.dump({"findings": _json_rows(findings), "statistics": statistics_rows(findings)}, out, indent=2)
         out.write("\n")
     elif fmt == "sarif":
         document = sarif_document(findings)
@@ -297,11 +301,3 @@ def write_with_statistics(findings: Sequence[Finding], fmt: str, out: TextIO) ->
     else:
         _text(findings, out)
         statistics(findings, out)
-
-
-def _dump(findings: Sequence[Finding], writer: Any) -> str:
-    import io
-
-    buffer = io.StringIO()
-    writer(findings, buffer)
-    return buffer.getvalue()

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sentry_model_lint.baseline import DEFAULT_NAME, Baseline, configured_path
+from sentry_model_lint.baseline import Baseline, baseline_location
 from sentry_model_lint.cache import ResultsCache
 from sentry_model_lint.config import Config
 from sentry_model_lint.paths import FileInfo, FileKind
@@ -63,14 +63,10 @@ class Workspace:
 
     @cached_property
     def index(self) -> ProjectIndex | None:
-        """The project index, or None (index off, or no project root, or a root at ``/`` or in
-        ``$HOME``, which is no project)."""
-        root = self.root
-        if not self.config.project_index or root is None or root in (os.path.abspath(os.sep), os.path.expanduser("~")):
-            return None
-        from sentry_model_lint.project import index_for
+        """The project index, or None (index off, or no project root)."""
+        from sentry_model_lint.engine import index_at
 
-        return index_for(root, self.config, self.config.use_cache)
+        return index_at(self.root, self.config)
 
     @property
     def baseline_file(self) -> str | None:
@@ -83,10 +79,8 @@ class Workspace:
             return os.path.abspath(self.baseline_path)
         if self.root is None:
             return None
-        if self.config.baseline:
-            return configured_path(self.root, self.config.baseline)
-        default = os.path.join(self.root, DEFAULT_NAME)
-        return configured_path(self.root, DEFAULT_NAME) if os.path.lexists(default) else None
+        path = baseline_location(self.root, self.config.baseline)
+        return path if self.config.baseline or os.path.lexists(path) else None
 
     @cached_property
     def baseline(self) -> Baseline | None:
@@ -182,10 +176,6 @@ def workspace_for(root: str | None, config: Config, door: str, extra: str = "", 
     return workspace
 
 
-def open_workspaces() -> list[Workspace]:
-    return list(_WORKSPACES.values())
-
-
 def flush_all() -> None:
     for workspace in list(_WORKSPACES.values()):
         workspace.flush()
@@ -196,4 +186,4 @@ def forget() -> None:
     _WORKSPACES.clear()
 
 
-__all__ = ["Workspace", "flush_all", "forget", "open_workspaces", "workspace_for"]
+__all__ = ["Workspace", "flush_all", "forget", "workspace_for"]
